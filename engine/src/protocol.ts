@@ -1,0 +1,309 @@
+/**
+ * The engine's ZeroMQ protocol, version 1. The engine owns (serves) this edge; the
+ * language server and the CLI are its clients. This module is the only definition of the
+ * wire format: both sides import it, nothing else builds or parses frames.
+ *
+ * Transport: the client holds a DEALER socket, the engine a ROUTER socket.
+ *
+ * Frames, client → engine (DEALER sends; ROUTER prepends the peer identity):
+ *   [ "winnow/1", type, id, body ]
+ * Frames, engine → client:
+ *   [ "winnow/1", "reply" | "error", id, body ]
+ *
+ * - `type` is one of {@link RequestType}; `id` is chosen by the client and echoed back, so a
+ *   client can match replies to requests and drop late ones.
+ * - `body` is UTF-8 JSON: the request payload, the reply payload, or an {@link ErrorBody}.
+ * - A frame set that does not parse (wrong tag, unknown type, bad JSON) is logged and
+ *   dropped by the engine; when the id could be read, the client gets an `error` reply
+ *   with code `bad_request`. It is never fatal.
+ *
+ * Direction of every message: all requests go client → engine and get exactly one reply
+ * (or error) engine → client. The engine never sends unsolicited messages.
+ */
+
+export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_TAG = `winnow/${PROTOCOL_VERSION}`;
+
+/** Cap on one body, so a runaway client cannot make the engine allocate without bound. */
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export type GeneratorBackend = 'openai' | 'ollama' | 'recorded';
+
+/** Which generator to use; sent with each request because windows may differ. */
+export interface GeneratorConfig {
+  backend: GeneratorBackend;
+  /** Base URL of the model server (openai: `http://127.0.0.1:8080`, `/v1` optional; ollama: `http://127.0.0.1:11434`). */
+  url?: string;
+  model?: string;
+  /** Path to a JSONL pool for the `recorded` backend. */
+  recordedPool?: string;
+  /** Sampling temperature; default 0.8. */
+  temperature?: number;
+  /** Most tokens per candidate; default 256. */
+  maxTokens?: number;
+  /** Seed for the recorded backend's sampling; default 0. */
+  seed?: number;
+}
+
+export interface CompleteRequest {
+  /** Text before the cursor (already windowed by the server). */
+  prefix: string;
+  /** Text after the cursor (already windowed). */
+  suffix: string;
+  languageId: string;
+  filePath: string;
+  /** Number of candidates to sample. */
+  n: number;
+  /** How long the engine may spend in total, in milliseconds. */
+  budgetMs: number;
+  generator: GeneratorConfig;
+}
+
+export interface Candidate {
+  /** Stable id: `${requestId}:${index}`. */
+  id: string;
+  text: string;
+  /** Ranker score; higher is better. */
+  score: number;
+  /** 0-based position in the ranked list. */
+  rank: number;
+  /** Mean token log-probability when the generator gave one. */
+  meanLogprob?: number;
+  /** How many raw samples collapsed into this candidate after post-processing. */
+  votes: number;
+}
+
+export interface GeneratorProblem {
+  /** `unreachable`: connection refused / DNS / timeout; `http`: server answered with an error; `config`: settings are wrong; `no_match`: recorded pool has no entry for this prompt. */
+  code: 'unreachable' | 'http' | 'config' | 'no_match' | 'timeout';
+  message: string;
+}
+
+export interface CompleteReply {
+  /** Engine-assigned id of this completion request; events refer to it. */
+  requestId: string;
+  /** Ranked, best first. */
+  candidates: Candidate[];
+  rankerVersion: string;
+  device: Device;
+  timings: { generateMs: number; rankMs: number; totalMs: number };
+  /** Raw samples received from the generator before post-processing. */
+  sampled: number;
+  problem?: GeneratorProblem;
+}
+
+export type EventKind = 'shown' | 'accepted' | 'partially_accepted' | 'rejected';
+
+export interface FeedbackEvent {
+  kind: EventKind;
+  requestId: string;
+  candidateId: string;
+  rank?: number;
+  /** Milliseconds since the epoch, at the client. */
+  time: number;
+  /** Free-form details (for example how many characters were accepted). */
+  data?: Record<string, unknown>;
+}
+
+export interface EventReply {
+  stored: number;
+}
+
+export type Device = 'cuda' | 'cpu';
+
+export interface StatusRequest {
+  /** When given, also probe this generator's reachability. */
+  generator?: GeneratorConfig;
+}
+
+export interface StatusReply {
+  pid: number;
+  protocolVersion: number;
+  engineVersion: string;
+  dataDir: string;
+  endpoint: string;
+  device: Device;
+  /** Why this device was chosen (for example "CUDA provider not installed"). */
+  deviceReason: string;
+  rankerVersion: string;
+  uptimeMs: number;
+  requestsServed: number;
+  generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
+}
+
+export interface EventsRequest {
+  limit?: number;
+  requestId?: string;
+}
+
+export interface StoredEvent {
+  id: number;
+  time: number;
+  kind: EventKind;
+  requestId: string;
+  candidateId: string;
+  rank: number | null;
+  data: Record<string, unknown> | null;
+}
+
+export interface EventsReply {
+  events: StoredEvent[];
+}
+
+export interface ShutdownReply {
+  stopping: true;
+}
+
+/** Request type → [request body, reply body]. */
+export interface RequestMap {
+  ping: [Record<string, never>, { pong: true; pid: number; protocolVersion: number }];
+  complete: [CompleteRequest, CompleteReply];
+  event: [{ events: FeedbackEvent[] }, EventReply];
+  status: [StatusRequest, StatusReply];
+  events: [EventsRequest, EventsReply];
+  shutdown: [Record<string, never>, ShutdownReply];
+}
+
+export type RequestType = keyof RequestMap;
+export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown'];
+
+export type ErrorCode = 'bad_request' | 'internal' | 'unsupported_version' | 'shutting_down';
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProtocolError';
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Codec. Frames are Buffers (what zeromq.js gives and takes).
+
+export function encodeRequest<T extends RequestType>(type: T, id: string, body: RequestMap[T][0]): Buffer[] {
+  return [Buffer.from(PROTOCOL_TAG), Buffer.from(type), Buffer.from(id), Buffer.from(JSON.stringify(body))];
+}
+
+export function encodeReply(id: string, body: unknown): Buffer[] {
+  return [Buffer.from(PROTOCOL_TAG), Buffer.from('reply'), Buffer.from(id), Buffer.from(JSON.stringify(body))];
+}
+
+export function encodeError(id: string, error: ErrorBody): Buffer[] {
+  return [Buffer.from(PROTOCOL_TAG), Buffer.from('error'), Buffer.from(id), Buffer.from(JSON.stringify(error))];
+}
+
+export interface DecodedRequest {
+  type: RequestType;
+  id: string;
+  body: unknown;
+}
+
+/** Result of decoding: either a request, or an error with the id when it could be read. */
+export type DecodeResult = { ok: true; value: DecodedRequest } | { ok: false; id?: string; error: ErrorBody };
+
+/** Decodes the frames a ROUTER receives after the identity frame. Never throws. */
+export function decodeRequest(frames: readonly Buffer[]): DecodeResult {
+  if (frames.length !== 4) {
+    return { ok: false, error: { code: 'bad_request', message: `expected 4 frames, got ${frames.length}` } };
+  }
+  const [tag, type, id, body] = frames as [Buffer, Buffer, Buffer, Buffer];
+  const idText = id.length > 0 && id.length <= 128 ? id.toString('utf8') : undefined;
+  const tagText = tag.toString('utf8');
+  if (tagText !== PROTOCOL_TAG) {
+    const code: ErrorCode = tagText.startsWith('winnow/') ? 'unsupported_version' : 'bad_request';
+    return { ok: false, id: idText, error: { code, message: `expected protocol ${PROTOCOL_TAG}, got ${JSON.stringify(tagText.slice(0, 32))}` } };
+  }
+  if (idText === undefined) return { ok: false, error: { code: 'bad_request', message: 'missing or oversized request id' } };
+  const typeText = type.toString('utf8');
+  if (!(REQUEST_TYPES as readonly string[]).includes(typeText)) {
+    return { ok: false, id: idText, error: { code: 'bad_request', message: `unknown request type ${JSON.stringify(typeText.slice(0, 32))}` } };
+  }
+  if (body.length > MAX_BODY_BYTES) {
+    return { ok: false, id: idText, error: { code: 'bad_request', message: `body of ${body.length} bytes exceeds ${MAX_BODY_BYTES}` } };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch (e) {
+    return { ok: false, id: idText, error: { code: 'bad_request', message: `body is not JSON: ${(e as Error).message}` } };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    return { ok: false, id: idText, error: { code: 'bad_request', message: 'body must be a JSON object' } };
+  }
+  return { ok: true, value: { type: typeText as RequestType, id: idText, body: parsed } };
+}
+
+export type DecodedReply = { id: string; ok: true; body: unknown } | { id: string; ok: false; error: ErrorBody };
+
+/** Decodes the frames a DEALER receives. Returns undefined for frames that are not a reply. */
+export function decodeReply(frames: readonly Buffer[]): DecodedReply | undefined {
+  if (frames.length !== 4) return undefined;
+  const [tag, kind, id, body] = frames as [Buffer, Buffer, Buffer, Buffer];
+  if (tag.toString('utf8') !== PROTOCOL_TAG) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    return undefined;
+  }
+  const k = kind.toString('utf8');
+  if (k === 'reply') return { id: id.toString('utf8'), ok: true, body: parsed };
+  if (k === 'error') {
+    const e = parsed as Partial<ErrorBody>;
+    return { id: id.toString('utf8'), ok: false, error: { code: (e.code ?? 'internal') as ErrorCode, message: String(e.message ?? 'unknown error') } };
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------
+// Validation of request bodies at the boundary (engine side). Returns a message on failure.
+
+function isStr(v: unknown): v is string {
+  return typeof v === 'string';
+}
+
+export function validateGenerator(g: unknown): string | undefined {
+  if (typeof g !== 'object' || g === null) return 'generator must be an object';
+  const o = g as Record<string, unknown>;
+  if (!['openai', 'ollama', 'recorded'].includes(o.backend as string)) return `generator.backend must be openai, ollama or recorded, got ${JSON.stringify(o.backend)}`;
+  for (const k of ['url', 'model', 'recordedPool'] as const) {
+    if (o[k] !== undefined && !isStr(o[k])) return `generator.${k} must be a string`;
+  }
+  for (const k of ['temperature', 'maxTokens', 'seed'] as const) {
+    if (o[k] !== undefined && (typeof o[k] !== 'number' || !Number.isFinite(o[k]))) return `generator.${k} must be a number`;
+  }
+  return undefined;
+}
+
+export function validateComplete(b: unknown): string | undefined {
+  const o = b as Record<string, unknown>;
+  if (!isStr(o.prefix) || !isStr(o.suffix)) return 'prefix and suffix must be strings';
+  if (!isStr(o.languageId) || !isStr(o.filePath)) return 'languageId and filePath must be strings';
+  if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1 || o.n > 128) return 'n must be an integer from 1 to 128';
+  if (typeof o.budgetMs !== 'number' || !(o.budgetMs > 0) || o.budgetMs > 600_000) return 'budgetMs must be a positive number of milliseconds';
+  return validateGenerator(o.generator);
+}
+
+const EVENT_KINDS: readonly EventKind[] = ['shown', 'accepted', 'partially_accepted', 'rejected'];
+
+export function validateEvents(b: unknown): string | undefined {
+  const o = b as Record<string, unknown>;
+  if (!Array.isArray(o.events)) return 'events must be an array';
+  if (o.events.length > 10_000) return 'at most 10000 events per message';
+  for (const [i, e] of o.events.entries()) {
+    const ev = e as Record<string, unknown>;
+    if (typeof ev !== 'object' || ev === null) return `events[${i}] must be an object`;
+    if (!EVENT_KINDS.includes(ev.kind as EventKind)) return `events[${i}].kind must be one of ${EVENT_KINDS.join(', ')}`;
+    if (!isStr(ev.requestId) || !isStr(ev.candidateId)) return `events[${i}] needs requestId and candidateId strings`;
+    if (typeof ev.time !== 'number') return `events[${i}].time must be a number`;
+    if (ev.rank !== undefined && typeof ev.rank !== 'number') return `events[${i}].rank must be a number`;
+  }
+  return undefined;
+}

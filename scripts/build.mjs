@@ -1,0 +1,32 @@
+// One esbuild script, three bundles: the extension (vscode external), the language
+// server and the engine. Native modules stay external and ship beside the bundles.
+// Usage: node scripts/build.mjs [--production] [--watch]
+import * as esbuild from 'esbuild';
+
+const production = process.argv.includes('--production');
+const watch = process.argv.includes('--watch');
+const native = ['zeromq', 'onnxruntime-node', 'better-sqlite3'];
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: !production,
+  minify: production,
+  logLevel: 'warning',
+  external: native,
+};
+
+const targets = [
+  { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js', external: [...native, 'vscode'] },
+  { ...common, entryPoints: ['server/src/main.ts'], outfile: 'server/out/server.js' },
+  { ...common, entryPoints: ['engine/src/cli.ts'], outfile: 'engine/out/cli.js', banner: { js: '#!/usr/bin/env node' } },
+];
+
+if (watch) {
+  for (const t of targets) await (await esbuild.context(t)).watch();
+  console.log('esbuild: watching client, server and engine');
+} else {
+  await Promise.all(targets.map((t) => esbuild.build(t)));
+}
