@@ -1,0 +1,308 @@
+/**
+ * `winnow` — the engine's command line (bundled to engine/out/cli.js).
+ *
+ *   winnow serve    --data-dir D [--endpoint E] [--device auto|cpu|cuda] [--idle-exit-min M] [--foreground]
+ *   winnow complete --data-dir D --file F --line L --character C [--json] [generator flags]
+ *   winnow status   --data-dir D [--json]
+ *   winnow events   --data-dir D [--json] [--limit N]
+ *   winnow stop     --data-dir D
+ *
+ * Every command takes --data-dir (default: $WINNOW_DATA_DIR, else ~/.winnow).
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { EngineClient } from './client';
+import { paths, readEngineInfo } from './discovery';
+import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
+import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
+import { createFileLog } from './log';
+import type { CompleteRequest, GeneratorBackend, GeneratorConfig } from './protocol';
+import { Store } from './store';
+
+const HELP = `winnow ${ENGINE_VERSION} — Winnow's engine: ranked local code completions
+
+Usage: winnow <command> [options]
+
+Commands:
+  serve      run the engine in the foreground (normally started for you by the editor)
+  complete   one completion request through the running engine (started if needed);
+             prints the ranked candidates with scores
+  status     the running engine's pid, protocol version, device, ranker and generator
+  events     the feedback events in the store (shown, accepted, ...)
+  stop       ask the running engine to stop
+
+Options:
+  --data-dir DIR        the data folder (default: $WINNOW_DATA_DIR, else ~/.winnow)
+  --json                print JSON
+  serve:    --endpoint E (default ipc://DATA_DIR/engine.sock), --device auto|cpu|cuda,
+            --idle-exit-min M (stop after M idle minutes; 0 never; default 30), --foreground (log to stderr too)
+  complete: --file F --line L --character C (1-based, as editors show them; clamped to the file)
+            --backend openai|ollama|recorded --url U --model M --pool FILE.jsonl
+            --n N (default 8) --budget-ms MS (default 10000)
+            generator flags default to the last configuration the engine used
+  events:   --limit N (default 1000, newest last)
+`;
+
+function fail(message: string, code = 1): never {
+  process.stderr.write(`winnow: ${message}\n`);
+  process.exit(code);
+}
+
+function dataDirOf(v: string | undefined): string {
+  return path.resolve(v ?? process.env.WINNOW_DATA_DIR ?? path.join(os.homedir(), '.winnow'));
+}
+
+const LANGUAGE_BY_EXT: Record<string, string> = {
+  '.py': 'python', '.js': 'javascript', '.mjs': 'javascript', '.cjs': 'javascript', '.ts': 'typescript', '.tsx': 'typescriptreact',
+  '.jsx': 'javascriptreact', '.go': 'go', '.rs': 'rust', '.java': 'java', '.c': 'c', '.h': 'c', '.cpp': 'cpp', '.cc': 'cpp',
+  '.hpp': 'cpp', '.cs': 'csharp', '.php': 'php', '.rb': 'ruby', '.sh': 'shellscript', '.lua': 'lua', '.kt': 'kotlin', '.scala': 'scala', '.swift': 'swift',
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(HELP);
+    return;
+  }
+  if (command === '--version') {
+    process.stdout.write(`${ENGINE_VERSION}\n`);
+    return;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: rest,
+      strict: true,
+      options: {
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+        endpoint: { type: 'string' },
+        device: { type: 'string' },
+        'idle-exit-min': { type: 'string' },
+        foreground: { type: 'boolean' },
+        file: { type: 'string' },
+        line: { type: 'string' },
+        character: { type: 'string' },
+        backend: { type: 'string' },
+        url: { type: 'string' },
+        model: { type: 'string' },
+        pool: { type: 'string' },
+        n: { type: 'string' },
+        'budget-ms': { type: 'string' },
+        limit: { type: 'string' },
+      },
+    });
+  } catch (e) {
+    fail(`${(e as Error).message}\nRun 'winnow --help'.`, 2);
+  }
+  const v = parsed.values;
+  const dataDir = dataDirOf(v['data-dir']);
+  switch (command) {
+    case 'serve':
+      return serve(dataDir, v);
+    case 'complete':
+      return complete(dataDir, v);
+    case 'status':
+      return status(dataDir, Boolean(v.json));
+    case 'events':
+      return events(dataDir, Boolean(v.json), v.limit);
+    case 'stop':
+      return stop(dataDir);
+    default:
+      fail(`unknown command '${command}'. Run 'winnow --help'.`, 2);
+  }
+}
+
+async function serve(dataDir: string, v: Record<string, string | boolean | undefined>): Promise<void> {
+  const device = (v.device as string | undefined) ?? process.env.WINNOW_DEVICE ?? 'auto';
+  if (!['auto', 'cpu', 'cuda'].includes(device)) fail(`--device must be auto, cpu or cuda`, 2);
+  const idleMin = Number(v['idle-exit-min'] ?? 30);
+  if (!Number.isFinite(idleMin) || idleMin < 0) fail('--idle-exit-min must be a number of minutes', 2);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const log = createFileLog(paths(dataDir).log, Boolean(v.foreground), process.env.WINNOW_LOG_LEVEL === 'debug' ? 'debug' : 'info');
+  let engine: Engine;
+  try {
+    engine = await Engine.start({
+      dataDir,
+      ...(typeof v.endpoint === 'string' ? { endpoint: v.endpoint } : {}),
+      device: device as 'auto' | 'cpu' | 'cuda',
+      idleExitMs: idleMin * 60_000,
+      log,
+    });
+  } catch (e) {
+    if (e instanceof AlreadyRunningError) {
+      log('info', e.message);
+      fail(e.message, EXIT_ALREADY_RUNNING);
+    }
+    log('error', `start-up failed: ${(e as Error).stack ?? String(e)}`);
+    fail(`start-up failed: ${(e as Error).message}`);
+  }
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(sig, () => void engine.stop(sig).then(() => process.exit(0)));
+  }
+  await engine.serve();
+  process.exit(0);
+}
+
+function positionToOffset(text: string, line1: number, char1: number): { offset: number; note?: string } {
+  const lines = text.split('\n');
+  let note: string | undefined;
+  let line = line1 - 1;
+  if (line < 0 || line >= lines.length) {
+    line = Math.min(Math.max(line, 0), lines.length - 1);
+    note = `line ${line1} is outside the file (1..${lines.length}); using line ${line + 1}`;
+  }
+  const lineText = lines[line] ?? '';
+  let ch = char1 - 1;
+  if (ch < 0 || ch > lineText.length) {
+    ch = Math.min(Math.max(ch, 0), lineText.length);
+    note = `${note ? `${note}; ` : ''}character ${char1} is outside line ${line + 1} (1..${lineText.length + 1}); using ${ch + 1}`;
+  }
+  let offset = 0;
+  for (let i = 0; i < line; i++) offset += (lines[i] ?? '').length + 1;
+  return note ? { offset: offset + ch, note } : { offset: offset + ch };
+}
+
+async function complete(dataDir: string, v: Record<string, string | boolean | undefined>): Promise<void> {
+  if (typeof v.file !== 'string' || typeof v.line !== 'string' || typeof v.character !== 'string') {
+    fail('complete needs --file, --line and --character', 2);
+  }
+  const file = path.resolve(v.file);
+  let text: string;
+  try {
+    const buf = fs.readFileSync(file);
+    if (buf.length > 10 * 1024 * 1024) fail(`${file} is larger than 10 MB`);
+    if (buf.includes(0)) fail(`${file} looks binary (it has NUL bytes)`);
+    text = buf.toString('utf8').replace(/\r\n/g, '\n');
+  } catch (e) {
+    fail(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const { offset, note } = positionToOffset(text, Number(v.line), Number(v.character));
+  if (note) process.stderr.write(`winnow: note: ${note}\n`);
+  const last = readLastGenerator(dataDir);
+  const backend = (v.backend ?? last?.backend ?? (v.pool ? 'recorded' : 'openai')) as GeneratorBackend;
+  if (!['openai', 'ollama', 'recorded'].includes(backend)) fail('--backend must be openai, ollama or recorded', 2);
+  const same = last?.backend === backend ? last : undefined;
+  const generator: GeneratorConfig = { backend };
+  const url = (v.url as string | undefined) ?? same?.url;
+  const model = (v.model as string | undefined) ?? same?.model;
+  const pool = v.pool ? path.resolve(v.pool as string) : same?.recordedPool;
+  if (url) generator.url = url;
+  if (model) generator.model = model;
+  if (pool) generator.recordedPool = pool;
+  const n = Number(v.n ?? 8);
+  const budgetMs = Number(v['budget-ms'] ?? 10_000);
+  const request: CompleteRequest = {
+    prefix: text.slice(Math.max(0, offset - 8000), offset),
+    suffix: text.slice(offset, offset + 2000),
+    languageId: LANGUAGE_BY_EXT[path.extname(file).toLowerCase()] ?? 'plaintext',
+    filePath: file,
+    n,
+    budgetMs,
+    generator,
+  };
+  const info = await ensureEngine({ dataDir, nodePath: process.execPath, engineScript: __filename }).catch((e: Error) => fail(e.message));
+  const client = new EngineClient(info.endpoint);
+  try {
+    const reply = await client.request('complete', request, budgetMs + 5000);
+    if (v.json) {
+      process.stdout.write(`${JSON.stringify(reply, null, 2)}\n`);
+    } else {
+      process.stdout.write(
+        `${reply.candidates.length} candidates from ${reply.sampled} samples · ranker ${reply.rankerVersion} on ${reply.device.toUpperCase()} · ` +
+          `${reply.timings.totalMs.toFixed(1)} ms (generate ${reply.timings.generateMs.toFixed(1)}, rank ${reply.timings.rankMs.toFixed(1)})\n`,
+      );
+      if (reply.problem) process.stdout.write(`problem: ${reply.problem.message}\n`);
+      for (const c of reply.candidates) {
+        process.stdout.write(`\n#${c.rank + 1}  score ${c.score.toFixed(4)}  votes ${c.votes}  id ${c.id}\n`);
+        process.stdout.write(`${c.text.replace(/^/gm, '  │ ')}\n`);
+      }
+    }
+    if (reply.problem && reply.candidates.length === 0) process.exitCode = 1;
+  } catch (e) {
+    fail((e as Error).message);
+  } finally {
+    client.close();
+  }
+}
+
+function readLastGenerator(dataDir: string): GeneratorConfig | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(paths(dataDir).generatorState, 'utf8')) as GeneratorConfig;
+  } catch {
+    return undefined;
+  }
+}
+
+async function status(dataDir: string, json: boolean): Promise<void> {
+  const info = await findEngine(dataDir);
+  if (!info) {
+    const stale = readEngineInfo(dataDir);
+    const out = { running: false, dataDir, ...(stale ? { staleInfo: stale } : {}) };
+    process.stdout.write(json ? `${JSON.stringify(out, null, 2)}\n` : `no engine is running for ${dataDir}\n`);
+    process.exitCode = 3;
+    return;
+  }
+  const client = new EngineClient(info.endpoint);
+  try {
+    const s = await client.request('status', {}, 5000);
+    if (json) {
+      process.stdout.write(`${JSON.stringify({ running: true, ...s }, null, 2)}\n`);
+    } else {
+      const g = s.generator;
+      process.stdout.write(
+        [
+          `engine     pid ${s.pid}, version ${s.engineVersion}, protocol ${s.protocolVersion}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.requestsServed} requests`,
+          `endpoint   ${s.endpoint}`,
+          `device     ${s.device.toUpperCase()} (${s.deviceReason})`,
+          `ranker     ${s.rankerVersion}`,
+          `generator  ${g ? `${g.backend}${g.url ? ` ${g.url}` : ''}: ${g.reachable ? 'reachable' : `NOT reachable — ${g.problem?.message ?? ''}`}` : 'none used yet'}`,
+          `data       ${s.dataDir}`,
+        ].join('\n') + '\n',
+      );
+    }
+  } catch (e) {
+    fail((e as Error).message);
+  } finally {
+    client.close();
+  }
+}
+
+async function events(dataDir: string, json: boolean, limitText: string | undefined): Promise<void> {
+  const limit = Number(limitText ?? 1000);
+  if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer', 2);
+  const db = paths(dataDir).db;
+  if (!fs.existsSync(db)) {
+    process.stdout.write(json ? `${JSON.stringify({ events: [] })}\n` : 'no events yet\n');
+    return;
+  }
+  // Read straight from the store (WAL allows a reader beside the engine): works whether or
+  // not an engine is running, and never starts one.
+  const store = Store.open(db, () => undefined, { readonly: true });
+  try {
+    const list = store.listEvents({ limit });
+    if (json) process.stdout.write(`${JSON.stringify({ events: list }, null, 2)}\n`);
+    else for (const e of list) process.stdout.write(`${new Date(e.time).toISOString()}  ${e.kind.padEnd(18)} rank ${e.rank ?? '-'}  ${e.candidateId}\n`);
+  } finally {
+    store.close();
+  }
+}
+
+async function stop(dataDir: string): Promise<void> {
+  const info = await findEngine(dataDir);
+  if (!info) {
+    process.stdout.write(`no engine is running for ${dataDir}\n`);
+    return;
+  }
+  const client = new EngineClient(info.endpoint);
+  try {
+    await client.request('shutdown', {}, 5000);
+    process.stdout.write(`stopped engine pid ${info.pid}\n`);
+  } finally {
+    client.close();
+  }
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => fail((e as Error).stack ?? String(e)));

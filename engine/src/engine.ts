@@ -1,0 +1,320 @@
+/**
+ * The engine: composition root and the ROUTER loop. One engine per user and data folder,
+ * shared by every VS Code window; it owns the ZeroMQ serving side, the ranker (ONNX), the
+ * store (SQLite) and the generator backends.
+ *
+ * The loop reads one request at a time and hands it to a handler without awaiting it, so
+ * a slow generation never holds up pings, events or other windows' requests. Replies go
+ * through one send queue (a zeromq.js socket allows one send in flight).
+ */
+import * as crypto from 'node:crypto';
+import * as fs from 'node:fs';
+import * as zmq from 'zeromq';
+import { acquireLock, defaultEndpoint, isAlive, paths, readEngineInfo, releaseLock, writeFileAtomic } from './discovery';
+import { featurize } from './features';
+import { Generators } from './generators';
+import type { LogFn } from './log';
+import { postprocess } from './postprocess';
+import {
+  decodeRequest,
+  encodeError,
+  encodeReply,
+  PROTOCOL_VERSION,
+  validateComplete,
+  validateEvents,
+  type Candidate,
+  type CompleteReply,
+  type CompleteRequest,
+  type DecodedRequest,
+  type ErrorBody,
+  type EventsRequest,
+  type FeedbackEvent,
+  type GeneratorConfig,
+  type StatusReply,
+  type StatusRequest,
+} from './protocol';
+import { loadActiveRanker, type Ranker } from './ranker/ranker';
+import { Store } from './store';
+
+export const ENGINE_VERSION = '0.1.0';
+
+export interface EngineOptions {
+  dataDir: string;
+  endpoint?: string;
+  device: 'auto' | 'cpu' | 'cuda';
+  /** Exit after this long without a request; 0 = never. */
+  idleExitMs: number;
+  log: LogFn;
+}
+
+/** Thrown by {@link Engine.start} when another live engine owns the data folder. */
+export class AlreadyRunningError extends Error {
+  constructor(readonly ownerPid: number) {
+    super(`another engine (pid ${ownerPid}) already serves this data folder`);
+  }
+}
+
+export class Engine {
+  private readonly router = new zmq.Router({ linger: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 });
+  private sendChain: Promise<void> = Promise.resolve();
+  private readonly generators = new Generators();
+  private readonly startedAt = Date.now();
+  private lastActivity = Date.now();
+  private requestsServed = 0;
+  private stopping = false;
+  private idleTimer?: NodeJS.Timeout;
+  private lastGenerator?: GeneratorConfig;
+  endpoint = '';
+
+  private constructor(
+    private readonly opts: EngineOptions,
+    private readonly store: Store,
+    private ranker: Ranker,
+  ) {}
+
+  /** Takes the lock, opens the store, loads the ranker, binds, and publishes engine.json. */
+  static async start(opts: EngineOptions): Promise<Engine> {
+    const { dataDir, log } = opts;
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const lock = acquireLock(dataDir, (pid) => {
+      // A live pid that is not the engine recorded in engine.json was reused: stale.
+      const info = readEngineInfo(dataDir);
+      return info !== undefined && info.pid === pid ? false : !isAlive(pid);
+    });
+    if (!lock.acquired) throw new AlreadyRunningError(lock.ownerPid);
+    try {
+      const store = Store.open(paths(dataDir).db, log);
+      const ranker = await loadActiveRanker(dataDir, opts.device, log);
+      log('info', `ranker ${ranker.version} on ${ranker.device.toUpperCase()} (${ranker.deviceReason})`);
+      const engine = new Engine(opts, store, ranker);
+      engine.lastGenerator = readGeneratorState(dataDir);
+      await engine.bind();
+      return engine;
+    } catch (e) {
+      releaseLock(dataDir);
+      throw e;
+    }
+  }
+
+  private async bind(): Promise<void> {
+    const endpoint = this.opts.endpoint ?? defaultEndpoint(this.opts.dataDir);
+    if (endpoint.startsWith('ipc://')) fs.rmSync(endpoint.slice('ipc://'.length), { force: true }); // stale socket of a crashed engine
+    await this.router.bind(endpoint);
+    this.endpoint = this.router.lastEndpoint ?? endpoint;
+    writeFileAtomic(
+      paths(this.opts.dataDir).info,
+      JSON.stringify({ pid: process.pid, endpoint: this.endpoint, protocolVersion: PROTOCOL_VERSION, engineVersion: ENGINE_VERSION, startedAt: this.startedAt }, null, 2),
+    );
+    this.opts.log('info', `engine ${ENGINE_VERSION} (protocol ${PROTOCOL_VERSION}) pid ${process.pid} serving ${this.endpoint}`);
+    this.armIdleTimer();
+  }
+
+  /** Serves until {@link stop} is called. */
+  async serve(): Promise<void> {
+    try {
+      for await (const [identity, ...frames] of this.router) {
+        if (!identity) continue;
+        this.lastActivity = Date.now();
+        const decoded = decodeRequest(frames);
+        if (!decoded.ok) {
+          this.opts.log('warn', `dropped a malformed message: ${decoded.error.message}`);
+          if (decoded.id !== undefined) this.send(encodeError(decoded.id, decoded.error), identity);
+          continue;
+        }
+        void this.handle(identity, decoded.value);
+      }
+    } catch (e) {
+      if (!this.stopping) throw e;
+    }
+  }
+
+  private send(frames: Buffer[], identity: Buffer): void {
+    this.sendChain = this.sendChain
+      .then(() => this.router.send([identity, ...frames]))
+      .catch((e: unknown) => this.opts.log('warn', `could not send a reply: ${(e as Error).message}`));
+  }
+
+  private async handle(identity: Buffer, req: DecodedRequest): Promise<void> {
+    try {
+      const body = await this.dispatch(req);
+      this.send(encodeReply(req.id, body), identity);
+      if (req.type === 'shutdown') await this.stop('shutdown requested');
+    } catch (e) {
+      const error: ErrorBody =
+        e instanceof BadRequest ? { code: 'bad_request', message: e.message } : { code: 'internal', message: (e as Error).message };
+      if (error.code === 'internal') this.opts.log('error', `${req.type} failed: ${(e as Error).stack ?? String(e)}`);
+      else this.opts.log('warn', `bad ${req.type} request: ${error.message}`);
+      this.send(encodeError(req.id, error), identity);
+    }
+  }
+
+  private async dispatch(req: DecodedRequest): Promise<unknown> {
+    switch (req.type) {
+      case 'ping':
+        return { pong: true, pid: process.pid, protocolVersion: PROTOCOL_VERSION };
+      case 'complete': {
+        const problem = validateComplete(req.body);
+        if (problem) throw new BadRequest(problem);
+        return this.complete(req.body as CompleteRequest);
+      }
+      case 'event': {
+        const problem = validateEvents(req.body);
+        if (problem) throw new BadRequest(problem);
+        return { stored: this.store.recordEvents((req.body as { events: FeedbackEvent[] }).events) };
+      }
+      case 'status':
+        return this.status(req.body as StatusRequest);
+      case 'events': {
+        const b = req.body as EventsRequest;
+        return { events: this.store.listEvents({ limit: typeof b.limit === 'number' ? b.limit : 1000, ...(typeof b.requestId === 'string' ? { requestId: b.requestId } : {}) }) };
+      }
+      case 'shutdown':
+        return { stopping: true };
+    }
+  }
+
+  async complete(req: CompleteRequest): Promise<CompleteReply> {
+    const t0 = performance.now();
+    const requestId = crypto.randomUUID();
+    this.rememberGenerator(req.generator);
+    const generator = this.generators.get(req.generator);
+    // Leave a little of the budget for ranking and the reply.
+    const signal = AbortSignal.timeout(Math.max(10, req.budgetMs - 25));
+    const { samples, problem } = await generator.sample({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, n: req.n, signal });
+    const t1 = performance.now();
+    const processed = postprocess(samples, req);
+    const features = featurize(
+      processed.map((c) => ({
+        text: c.text,
+        votes: c.votes,
+        totalSamples: samples.length,
+        ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+        prefix: req.prefix,
+        suffix: req.suffix,
+        languageId: req.languageId,
+      })),
+    );
+    const ranker = this.ranker;
+    const scores = await ranker.score(features, processed.length);
+    const width = processed.length > 0 ? features.length / processed.length : 0;
+    const order = processed
+      .map((c, i) => ({ c, i, score: scores[i] ?? 0 }))
+      .sort((a, b) => b.score - a.score || b.c.votes - a.c.votes || a.c.firstSample - b.c.firstSample);
+    const candidates: Candidate[] = order.map(({ c, i, score }, rank) => ({
+      id: `${requestId}:${i}`,
+      text: c.text,
+      score,
+      rank,
+      votes: c.votes,
+      ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+    }));
+    const t2 = performance.now();
+    this.requestsServed += 1;
+    const reply: CompleteReply = {
+      requestId,
+      candidates,
+      rankerVersion: ranker.version,
+      device: ranker.device,
+      timings: { generateMs: t1 - t0, rankMs: t2 - t1, totalMs: t2 - t0 },
+      sampled: samples.length,
+      ...(problem ? { problem } : {}),
+    };
+    try {
+      this.store.recordRequest({
+        id: requestId,
+        time: Date.now(),
+        filePath: req.filePath,
+        languageId: req.languageId,
+        prefix: req.prefix,
+        suffix: req.suffix,
+        n: req.n,
+        backend: req.generator.backend,
+        ...(req.generator.model ? { model: req.generator.model } : {}),
+        rankerVersion: ranker.version,
+        sampled: samples.length,
+        latencyMs: t2 - t0,
+        ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
+        candidates: order.map(({ c, i, score }, rank) => ({
+          id: `${requestId}:${i}`,
+          rank,
+          text: c.text,
+          score,
+          votes: c.votes,
+          ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+          features: features.subarray(i * width, (i + 1) * width),
+        })),
+      });
+    } catch (e) {
+      // The completion still goes out; the store's trouble is logged, not the user's.
+      this.opts.log('error', `could not store request ${requestId}: ${(e as Error).message}`);
+    }
+    if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
+    return reply;
+  }
+
+  private rememberGenerator(g: GeneratorConfig): void {
+    const key = JSON.stringify(g);
+    if (this.lastGenerator && JSON.stringify(this.lastGenerator) === key) return;
+    this.lastGenerator = g;
+    try {
+      writeFileAtomic(paths(this.opts.dataDir).generatorState, key);
+    } catch {
+      /* not worth failing a completion for */
+    }
+  }
+
+  async status(req: StatusRequest): Promise<StatusReply> {
+    const g = req.generator ?? this.lastGenerator;
+    const reply: StatusReply = {
+      pid: process.pid,
+      protocolVersion: PROTOCOL_VERSION,
+      engineVersion: ENGINE_VERSION,
+      dataDir: this.opts.dataDir,
+      endpoint: this.endpoint,
+      device: this.ranker.device,
+      deviceReason: this.ranker.deviceReason,
+      rankerVersion: this.ranker.version,
+      uptimeMs: Date.now() - this.startedAt,
+      requestsServed: this.requestsServed,
+    };
+    if (g) {
+      const probe = await this.generators.get(g).probe(1500);
+      reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
+    }
+    return reply;
+  }
+
+  private armIdleTimer(): void {
+    if (this.opts.idleExitMs <= 0) return;
+    const check = () => {
+      const idle = Date.now() - this.lastActivity;
+      if (idle >= this.opts.idleExitMs) void this.stop(`idle for ${Math.round(idle / 1000)} s`);
+      else this.idleTimer = setTimeout(check, this.opts.idleExitMs - idle).unref();
+    };
+    this.idleTimer = setTimeout(check, this.opts.idleExitMs).unref();
+  }
+
+  async stop(reason: string): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.opts.log('info', `stopping: ${reason}`);
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    await this.sendChain; // let the last replies out
+    const info = readEngineInfo(this.opts.dataDir);
+    if (info?.pid === process.pid) fs.rmSync(paths(this.opts.dataDir).info, { force: true });
+    this.router.close();
+    await this.ranker.dispose();
+    this.store.close();
+    releaseLock(this.opts.dataDir);
+  }
+}
+
+class BadRequest extends Error {}
+
+function readGeneratorState(dataDir: string): GeneratorConfig | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(paths(dataDir).generatorState, 'utf8')) as GeneratorConfig;
+  } catch {
+    return undefined;
+  }
+}

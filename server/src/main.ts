@@ -1,0 +1,222 @@
+/**
+ * Winnow's language server: the only part that speaks LSP. Answers
+ * `textDocument/inlineCompletion` (LSP 3.18) by building a context and asking the engine for
+ * ranked candidates within the latency budget; relays feedback; reports engine state with
+ * `winnow/status` (see ./protocol.ts). When the engine is slow or down it answers quickly
+ * with nothing rather than blocking the editor.
+ */
+import * as path from 'node:path';
+import {
+  createConnection,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type InitializeParams,
+  type InlineCompletionItem,
+  type InlineCompletionParams,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { CompleteReply, FeedbackEvent, GeneratorConfig, GeneratorProblem } from '../../engine/src/protocol';
+import { buildContext } from './context';
+import { Debouncer } from './debounce';
+import { EngineHost, NotReadyError } from './engineHost';
+import {
+  ACCEPT_COMMAND,
+  EngineStatusRequest,
+  FeedbackNotification,
+  RestartEngineRequest,
+  RetrainRankerRequest,
+  settingsFrom,
+  StatusNotification,
+  type EngineStatusResult,
+  type FeedbackParams,
+  type InitializationOptions,
+  type ItemRef,
+  type RetrainResult,
+  type StatusParams,
+  type WinnowSettings,
+} from './protocol';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const debouncer = new Debouncer();
+const settingsCache = new Map<string, Promise<WinnowSettings>>();
+let host: EngineHost | undefined;
+let lastStatus: StatusParams = { state: 'starting' };
+let shownProblem: string | undefined;
+let lastGenerator: GeneratorConfig | undefined;
+
+/** Feedback that arrived while the engine was not ready; sent when it is back. */
+const pendingEvents: FeedbackEvent[] = [];
+const MAX_PENDING_EVENTS = 10_000;
+let droppedEvents = 0;
+
+const log = (message: string) => connection.console.log(message);
+
+function sendStatus(s: StatusParams): void {
+  lastStatus = s;
+  void connection.sendNotification(StatusNotification, s).catch(() => undefined);
+  if (s.state === 'ready') void flushEvents();
+}
+
+connection.onInitialize((params: InitializeParams) => {
+  const init = params.initializationOptions as Partial<InitializationOptions> | undefined;
+  if (!init?.dataDir || !init.engineScript) {
+    throw new Error('Winnow language server needs initializationOptions.dataDir and .engineScript');
+  }
+  host = new EngineHost({
+    dataDir: init.dataDir,
+    nodePath: init.nodePath || process.execPath,
+    engineScript: path.resolve(init.engineScript),
+    ...(init.engineEnv ? { env: init.engineEnv } : {}),
+    onStatus: sendStatus,
+    log,
+  });
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      inlineCompletionProvider: true,
+    },
+    serverInfo: { name: 'winnow-language-server', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(() => {
+  void host?.start();
+});
+
+connection.onDidChangeConfiguration(() => settingsCache.clear());
+
+function settingsFor(uri: string): Promise<WinnowSettings> {
+  const cached = settingsCache.get(uri);
+  if (cached) return cached;
+  const s = connection.workspace
+    .getConfiguration({ scopeUri: uri, section: 'winnow' })
+    .then(settingsFrom, () => settingsFrom(undefined));
+  settingsCache.set(uri, s);
+  return s;
+}
+
+function generatorOf(s: WinnowSettings): GeneratorConfig {
+  const g = s.generator;
+  return {
+    backend: g.backend,
+    ...(g.url ? { url: g.url } : {}),
+    ...(g.model ? { model: g.model } : {}),
+    ...(g.recordedPool ? { recordedPool: g.recordedPool } : {}),
+    temperature: g.temperature,
+    maxTokens: g.maxTokens,
+  };
+}
+
+/** Tells the client about a generator problem once, and that it is gone once it is. */
+function reportProblem(problem: GeneratorProblem | undefined): void {
+  const key = problem ? `${problem.code}:${problem.message}` : undefined;
+  if (key === shownProblem) return;
+  shownProblem = key;
+  if (problem) log(`generator problem: ${problem.message}`);
+  const { problem: _old, ...rest } = lastStatus;
+  sendStatus(problem ? { ...rest, problem } : rest);
+}
+
+connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, token) => {
+  const doc = documents.get(params.textDocument.uri);
+  if (!doc || !host) return null;
+  const settings = await settingsFor(doc.uri);
+  if (!settings.enabled) return null;
+  const ticket = debouncer.enter(doc.uri, settings.debounceMs, () => token.isCancellationRequested);
+  if (!(await ticket.ready)) return null;
+  const built = buildContext(doc.getText(), doc.offsetAt(params.position), doc.languageId, doc.uri);
+  if (!built.ok) {
+    log(`no completion for ${doc.uri}: ${built.reason}`);
+    return null;
+  }
+  const generator = generatorOf(settings);
+  lastGenerator = generator;
+  let reply: CompleteReply;
+  try {
+    reply = await host.request(
+      'complete',
+      { ...built.context, n: settings.candidates, budgetMs: settings.latencyBudgetMs, generator },
+      settings.latencyBudgetMs + 250,
+    );
+  } catch (e) {
+    if (!(e instanceof NotReadyError)) log(`completion failed: ${(e as Error).message}`);
+    return null;
+  }
+  if (reply.problem?.code !== 'timeout') reportProblem(reply.problem);
+  if (token.isCancellationRequested || ticket.superseded) return null;
+  const of = reply.candidates.length;
+  const items: InlineCompletionItem[] = reply.candidates.map((c) => {
+    const ref: ItemRef = { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of };
+    return {
+      insertText: c.text,
+      range: { start: params.position, end: params.position },
+      command: { title: 'Winnow: accepted', command: ACCEPT_COMMAND, arguments: [ref] },
+    };
+  });
+  return { items };
+});
+
+connection.onNotification(FeedbackNotification, (p: FeedbackParams) => {
+  if (!p?.item?.requestId || !p.item.candidateId) return;
+  pendingEvents.push({
+    kind: p.kind,
+    requestId: p.item.requestId,
+    candidateId: p.item.candidateId,
+    rank: p.item.rank,
+    time: typeof p.time === 'number' ? p.time : Date.now(),
+    ...(p.data ? { data: p.data } : {}),
+  });
+  if (pendingEvents.length > MAX_PENDING_EVENTS) {
+    droppedEvents += pendingEvents.splice(0, pendingEvents.length - MAX_PENDING_EVENTS).length;
+    log(`engine unavailable: dropped ${droppedEvents} feedback events so far (queue holds ${MAX_PENDING_EVENTS})`);
+  }
+  void flushEvents();
+});
+
+let flushing = false;
+async function flushEvents(): Promise<void> {
+  if (flushing || !host || host.state !== 'ready') return;
+  flushing = true;
+  try {
+    while (pendingEvents.length > 0 && host.state === 'ready') {
+      const batch = pendingEvents.slice(0, 500);
+      await host.request('event', { events: batch }, 5000);
+      pendingEvents.splice(0, batch.length); // only once the engine acknowledged them
+    }
+  } catch (e) {
+    if (!(e instanceof NotReadyError)) log(`could not deliver feedback events (${pendingEvents.length} queued): ${(e as Error).message}`);
+  } finally {
+    flushing = false;
+  }
+}
+
+connection.onRequest(EngineStatusRequest, async (): Promise<EngineStatusResult> => {
+  if (!host) return { state: 'down', message: 'not initialized' };
+  try {
+    const s = await host.request('status', lastGenerator ? { generator: lastGenerator } : {}, 4000);
+    return { state: host.state, engine: s };
+  } catch (e) {
+    return { state: host.state, message: lastStatus.message ?? (e as Error).message };
+  }
+});
+
+connection.onRequest(RestartEngineRequest, async () => {
+  await host?.restart();
+  return { state: host?.state ?? 'down' };
+});
+
+connection.onRequest(RetrainRankerRequest, (): RetrainResult => ({
+  started: false,
+  message: `Nothing to train yet: this version of Winnow ranks with a built-in ranker (${lastStatus.rankerVersion ?? 'builtin-1'}, hand-chosen weights). Learning from your accepts and rejects arrives with ranker training; your feedback is already being recorded for it.`,
+}));
+
+documents.onDidClose((e) => debouncer.forget(e.document.uri));
+
+connection.onShutdown(() => {
+  host?.dispose();
+});
+
+documents.listen(connection);
+connection.listen();
