@@ -1,0 +1,21 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Debouncer } from '../../server/src/debounce';
+
+test('a newer request for the same document supersedes the older one at once', async () => {
+  const d = new Debouncer();
+  const first = d.enter('doc', 10_000, () => false);
+  const second = d.enter('doc', 0, () => false);
+  assert.equal(await first.ready, false);
+  assert.equal(first.superseded, true);
+  assert.equal(await second.ready, true);
+  assert.equal(second.superseded, false);
+});
+
+test('different documents do not interfere; cancellation is honoured', async () => {
+  const d = new Debouncer();
+  const a = d.enter('a', 0, () => false);
+  const b = d.enter('b', 0, () => true);
+  assert.equal(await a.ready, true);
+  assert.equal(await b.ready, false);
+});
