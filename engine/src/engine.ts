@@ -10,7 +10,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
-import { acquireLock, defaultEndpoint, isAlive, paths, readEngineInfo, releaseLock, writeFileAtomic } from './discovery';
+import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock, writeFileAtomic } from './discovery';
 import { featurize } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';
@@ -61,7 +61,7 @@ export class Engine {
   private readonly startedAt = Date.now();
   private lastActivity = Date.now();
   private requestsServed = 0;
-  private stopping = false;
+  private stopping?: Promise<void>;
   private idleTimer?: NodeJS.Timeout;
   private lastGenerator?: GeneratorConfig;
   endpoint = '';
@@ -76,11 +76,7 @@ export class Engine {
   static async start(opts: EngineOptions): Promise<Engine> {
     const { dataDir, log } = opts;
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const lock = acquireLock(dataDir, (pid) => {
-      // A live pid that is not the engine recorded in engine.json was reused: stale.
-      const info = readEngineInfo(dataDir);
-      return info !== undefined && info.pid === pid ? false : !isAlive(pid);
-    });
+    const lock = acquireLock(dataDir, (pid) => !looksLikeEngine(pid, dataDir));
     if (!lock.acquired) throw new AlreadyRunningError(lock.ownerPid);
     try {
       const store = Store.open(paths(dataDir).db, log);
@@ -126,6 +122,7 @@ export class Engine {
     } catch (e) {
       if (!this.stopping) throw e;
     }
+    await this.stopping; // the loop ends when stop() closes the socket: let stop() finish
   }
 
   private send(frames: Buffer[], identity: Buffer): void {
@@ -294,9 +291,12 @@ export class Engine {
     this.idleTimer = setTimeout(check, this.opts.idleExitMs).unref();
   }
 
-  async stop(reason: string): Promise<void> {
-    if (this.stopping) return;
-    this.stopping = true;
+  stop(reason: string): Promise<void> {
+    this.stopping ??= this.doStop(reason);
+    return this.stopping;
+  }
+
+  private async doStop(reason: string): Promise<void> {
     this.opts.log('info', `stopping: ${reason}`);
     if (this.idleTimer) clearTimeout(this.idleTimer);
     await this.sendChain; // let the last replies out
@@ -310,6 +310,20 @@ export class Engine {
 }
 
 class BadRequest extends Error {}
+
+/**
+ * Whether a live pid holding the lock is an engine for this data folder. Where the OS shows
+ * command lines (/proc on Linux) a reused pid is recognised; elsewhere a live pid is trusted.
+ */
+function looksLikeEngine(pid: number, dataDir: string): boolean {
+  let cmdline: string;
+  try {
+    cmdline = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return true;
+  }
+  return cmdline.includes(' serve') && cmdline.includes(dataDir);
+}
 
 function readGeneratorState(dataDir: string): GeneratorConfig | undefined {
   try {
