@@ -1,0 +1,92 @@
+/**
+ * A minimal LSP client for tests: starts the real language server bundle as a process over
+ * stdio and speaks LSP to it with vscode-languageserver-protocol, answering
+ * `workspace/configuration` with the given settings and recording `winnow/status`.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import {
+  createProtocolConnection,
+  InlineCompletionRequest,
+  StreamMessageReader,
+  StreamMessageWriter,
+  type InlineCompletionItem,
+  type InlineCompletionList,
+  type ProtocolConnection,
+} from 'vscode-languageserver-protocol/node';
+import { FeedbackNotification, StatusNotification, type FeedbackParams, type InitializationOptions, type StatusParams } from '../server/src/protocol';
+import { ENGINE_SCRIPT, SERVER_SCRIPT, waitFor } from './helpers';
+
+export interface TestServer {
+  child: ChildProcess;
+  conn: ProtocolConnection;
+  statuses: StatusParams[];
+  logs: string[];
+  settings: Record<string, unknown>;
+  open(uri: string, languageId: string, text: string): Promise<void>;
+  complete(uri: string, line: number, character: number): Promise<InlineCompletionItem[]>;
+  feedback(p: FeedbackParams): Promise<void>;
+  waitForStatus(what: string, pred: (s: StatusParams) => boolean, timeoutMs?: number, from?: number): Promise<StatusParams>;
+  close(): Promise<void>;
+}
+
+export async function startServer(dataDir: string, settings: Record<string, unknown>): Promise<TestServer> {
+  const child = spawn(process.execPath, [SERVER_SCRIPT, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const conn = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
+  const statuses: StatusParams[] = [];
+  const logs: string[] = [];
+  const state = { settings };
+  conn.onNotification(StatusNotification, (s: StatusParams) => statuses.push(s));
+  conn.onNotification('window/logMessage', (m: { message: string }) => logs.push(m.message));
+  conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => state.settings));
+  conn.onRequest('client/registerCapability', () => null);
+  conn.listen();
+  const init: InitializationOptions = { dataDir, engineScript: ENGINE_SCRIPT, nodePath: process.execPath, engineEnv: { WINNOW_DEVICE: 'cpu' } };
+  await conn.sendRequest('initialize', {
+    processId: process.pid,
+    rootUri: null,
+    capabilities: { workspace: { configuration: true }, textDocument: { inlineCompletion: { dynamicRegistration: false } } },
+    initializationOptions: init,
+  });
+  await conn.sendNotification('initialized', {});
+  let version = 0;
+  const server: TestServer = {
+    child,
+    conn,
+    statuses,
+    logs,
+    get settings() {
+      return state.settings;
+    },
+    set settings(s) {
+      state.settings = s;
+      void conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
+    },
+    open: (uri, languageId, text) => conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: ++version, text } }),
+    async complete(uri, line, character) {
+      const r = (await conn.sendRequest(InlineCompletionRequest.type, {
+        textDocument: { uri },
+        position: { line, character },
+        context: { triggerKind: 1 },
+      })) as InlineCompletionList | InlineCompletionItem[] | null;
+      return r === null ? [] : Array.isArray(r) ? r : r.items;
+    },
+    feedback: (p) => conn.sendNotification(FeedbackNotification, p),
+    waitForStatus: (what, pred, timeoutMs = 20_000, from = 0) =>
+      waitFor(`status: ${what} (seen: ${JSON.stringify(statuses.map((s) => s.state))}; logs: ${logs.slice(-5).join(' | ')})`, () => statuses.slice(from).find(pred), timeoutMs),
+    async close() {
+      try {
+        await conn.sendRequest('shutdown');
+        await conn.sendNotification('exit');
+      } catch {
+        /* already gone */
+      }
+      conn.dispose();
+      if (child.exitCode === null) {
+        const exited = new Promise((r) => child.once('exit', r));
+        setTimeout(() => child.kill(), 2000).unref();
+        await exited;
+      }
+    },
+  };
+  return server;
+}
