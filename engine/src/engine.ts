@@ -216,35 +216,38 @@ export class Engine {
       sampled: samples.length,
       ...(problem ? { problem } : {}),
     };
-    try {
-      this.store.recordRequest({
-        id: requestId,
-        time: Date.now(),
-        filePath: req.filePath,
-        languageId: req.languageId,
-        prefix: req.prefix,
-        suffix: req.suffix,
-        n: req.n,
-        backend: req.generator.backend,
-        ...(req.generator.model ? { model: req.generator.model } : {}),
-        rankerVersion: ranker.version,
-        sampled: samples.length,
-        latencyMs: t2 - t0,
-        ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
-        candidates: order.map(({ c, i, score }, rank) => ({
-          id: `${requestId}:${i}`,
-          rank,
-          text: c.text,
-          score,
-          votes: c.votes,
-          ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
-          features: features.subarray(i * width, (i + 1) * width),
-        })),
-      });
-    } catch (e) {
-      // The completion still goes out; the store's trouble is logged, not the user's.
-      this.opts.log('error', `could not store request ${requestId}: ${(e as Error).message}`);
-    }
+    // Stored after the reply is on its way: the write is off the latency path.
+    setImmediate(() => {
+      try {
+        this.store.recordRequest({
+          id: requestId,
+          time: Date.now(),
+          filePath: req.filePath,
+          languageId: req.languageId,
+          prefix: req.prefix,
+          suffix: req.suffix,
+          n: req.n,
+          backend: req.generator.backend,
+          ...(req.generator.model ? { model: req.generator.model } : {}),
+          rankerVersion: ranker.version,
+          sampled: samples.length,
+          latencyMs: t2 - t0,
+          ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
+          candidates: order.map(({ c, i, score }, rank) => ({
+            id: `${requestId}:${i}`,
+            rank,
+            text: c.text,
+            score,
+            votes: c.votes,
+            ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+            features: features.subarray(i * width, (i + 1) * width),
+          })),
+        });
+      } catch (e) {
+        // The completion still goes out; the store's trouble is logged, not the user's.
+        this.opts.log('error', `could not store request ${requestId}: ${(e as Error).message}`);
+      }
+    });
     if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
     return reply;
   }
