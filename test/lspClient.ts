@@ -35,8 +35,12 @@ export async function startServer(dataDir: string, settings: Record<string, unkn
   const statuses: StatusParams[] = [];
   const logs: string[] = [];
   const state = { settings };
-  conn.onNotification(StatusNotification, (s: StatusParams) => statuses.push(s));
-  conn.onNotification('window/logMessage', (m: { message: string }) => logs.push(m.message));
+  conn.onNotification(StatusNotification, (s: StatusParams) => {
+    statuses.push(s);
+  });
+  conn.onNotification('window/logMessage', (m: { message: string }) => {
+    logs.push(m.message);
+  });
   conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => state.settings));
   conn.onRequest('client/registerCapability', () => null);
   conn.listen();

@@ -125,9 +125,10 @@ describe('language server', () => {
     assert.ok(before);
     const from = server.statuses.length;
     fixture.options.delayMs = 1500;
-    const seen = fixture.requests.length;
-    const inFlight = server.complete(DOC, 2, 0);
-    await waitFor('the engine to be mid-request', () => fixture.requests.length > seen);
+    const crashDoc = 'file:///work/demo/crash_probe.py';
+    await server.open(crashDoc, 'python', 'def crash_probe(x):\n');
+    const inFlight = server.complete(crashDoc, 1, 0);
+    await waitFor('the engine to be mid-request', () => fixture.requests.some((r) => r.prompt.includes('crash_probe')));
     const killedAt = Date.now();
     process.kill(before.pid, 'SIGKILL');
     // Feedback sent while the engine is down is queued and delivered after the restart.
