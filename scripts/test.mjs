@@ -24,4 +24,4 @@ function find(dir) {
 }
 
 const files = process.argv.slice(2).length > 0 ? process.argv.slice(2) : [...find(path.join(root, 'test/unit')), ...find(path.join(root, 'test/integration'))].sort();
-run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-reporter=spec', ...files]);
+run(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files]);

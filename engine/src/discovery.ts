@@ -67,13 +67,6 @@ export function readEngineInfo(dataDir: string): EngineInfo | undefined {
   }
 }
 
-/** Writes a file so that readers see the old or the new content, never half of it. */
-export function writeFileAtomic(file: string, content: string | Uint8Array): void {
-  const tmp = `${file}.${process.pid}.${crypto.randomBytes(4).toString('hex')}.tmp`;
-  fs.writeFileSync(tmp, content, { mode: 0o600 });
-  fs.renameSync(tmp, file);
-}
-
 export type LockResult = { acquired: true } | { acquired: false; ownerPid: number };
 
 /**

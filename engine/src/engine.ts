@@ -10,7 +10,8 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
-import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock, writeFileAtomic } from './discovery';
+import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
+import { writeFileAtomic } from './fsutil';
 import { featurize } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';

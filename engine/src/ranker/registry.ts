@@ -14,6 +14,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { writeFileAtomic } from '../fsutil';
 import { BUILTIN_SPEC, BUILTIN_VERSION } from '../features';
 import { buildRankerModel } from './onnx';
 
@@ -25,23 +26,6 @@ export function isValidVersion(version: string): boolean {
 }
 
 /** Writes a file atomically: temporary file in the same folder, fsync, rename over. */
-export function writeFileAtomic(file: string, data: Uint8Array | string): void {
-  const tmp = `${file}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
-  const fd = fs.openSync(tmp, 'w');
-  try {
-    fs.writeFileSync(fd, data);
-    fs.fsyncSync(fd);
-  } finally {
-    fs.closeSync(fd);
-  }
-  try {
-    fs.renameSync(tmp, file);
-  } catch (e) {
-    fs.rmSync(tmp, { force: true });
-    throw e;
-  }
-}
-
 export interface ActiveState {
   version?: string;
   /** Why active.json could not be used, when it exists but is unreadable or invalid. */
