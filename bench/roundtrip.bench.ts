@@ -77,15 +77,16 @@ async function main() {
     const ping = await time('ping', iterations, () => client.request('ping', {}, 5000));
     const complete = await time('complete N=8 (recorded backend)', iterations, () => client.request('complete', req(), 5000));
     const rssEnd = rssMiB(info.pid);
+    const { memory } = await client.request('status', {}, 5000);
     client.close();
-    const result = { ping, complete, rssMiB: { afterStart: rssStart, afterRun: rssEnd }, transport: info.endpoint.split(':')[0], node: process.version, cpus: os.cpus().length };
+    const result = { ping, complete, rssMiB: { afterStart: rssStart, afterRun: rssEnd }, engineMemoryAfterRun: memory, transport: info.endpoint.split(':')[0], node: process.version, cpus: os.cpus().length };
     if (json) {
       console.log(JSON.stringify(result, null, 2));
     } else {
       console.log(`| measure | iterations | p50 ms | p99 ms | mean ms | max ms |`);
       console.log(`| --- | --- | --- | --- | --- | --- |`);
       for (const r of [ping, complete]) console.log(`| ${r.label} | ${r.iterations} | ${r.p50.toFixed(3)} | ${r.p99.toFixed(3)} | ${r.mean.toFixed(3)} | ${r.max.toFixed(3)} |`);
-      console.log(`\nEngine resident memory (VmRSS): ${rssStart.toFixed(1)} MiB after start, ${rssEnd.toFixed(1)} MiB after ${2 * iterations + 400} requests (${result.transport}, ${result.node}, ${result.cpus} cores)`);
+      console.log(`\nEngine resident memory (VmRSS): ${rssStart.toFixed(1)} MiB after start, ${rssEnd.toFixed(1)} MiB after ${2 * iterations + 400} requests (V8 heap in use ${memory.heapUsedMiB} MiB, external ${memory.externalMiB} MiB; ${result.transport}, ${result.node}, ${result.cpus} cores)`);
     }
   } finally {
     child.kill('SIGTERM');

@@ -277,6 +277,7 @@ export class Engine {
       rankerVersion: this.ranker.version,
       uptimeMs: Date.now() - this.startedAt,
       requestsServed: this.requestsServed,
+      memory: memoryMiB(),
     };
     if (g) {
       const probe = await this.generators.get(g).probe(1500);
@@ -314,6 +315,12 @@ export class Engine {
 }
 
 class BadRequest extends Error {}
+
+function memoryMiB(): StatusReply['memory'] {
+  const m = process.memoryUsage();
+  const mib = (b: number) => Math.round((b / 1048576) * 10) / 10;
+  return { rssMiB: mib(m.rss), heapUsedMiB: mib(m.heapUsed), externalMiB: mib(m.external) };
+}
 
 /**
  * Whether a live pid holding the lock is an engine for this data folder. Where the OS shows

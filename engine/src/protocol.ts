@@ -128,6 +128,8 @@ export interface StatusReply {
   rankerVersion: string;
   uptimeMs: number;
   requestsServed: number;
+  /** process.memoryUsage() of the engine, in MiB. */
+  memory: { rssMiB: number; heapUsedMiB: number; externalMiB: number };
   generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
 }
 
