@@ -32,6 +32,7 @@ import {
   type FeedbackParams,
   type InitializationOptions,
   type ItemRef,
+  type RestartEngineResult,
   type RetrainResult,
   type StatusParams,
   type WinnowSettings,
@@ -202,7 +203,7 @@ connection.onRequest(EngineStatusRequest, async (): Promise<EngineStatusResult> 
   }
 });
 
-connection.onRequest(RestartEngineRequest, async () => {
+connection.onRequest(RestartEngineRequest, async (): Promise<RestartEngineResult> => {
   await host?.restart();
   return { state: host?.state ?? 'down' };
 });

@@ -78,6 +78,9 @@ export interface EngineStatusResult {
 }
 export const EngineStatusRequest = 'winnow/engineStatus';
 
+export interface RestartEngineResult {
+  state: EngineState;
+}
 export const RestartEngineRequest = 'winnow/restartEngine';
 
 export interface RetrainResult {

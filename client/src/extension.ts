@@ -1,0 +1,77 @@
+/**
+ * Entry point: `activate` builds the Ctx, registers the command table and starts the language
+ * server; `deactivate` stops it. Activation failures are caught and shown here, because VS
+ * Code shows nothing when an extension's `activate` throws.
+ */
+import * as vscode from 'vscode';
+import { ACCEPT_COMMAND, EngineStatusRequest, type EngineStatusResult } from '../../server/src/protocol';
+import type { WinnowApi } from './api';
+import { errorMessage } from './bootstrap';
+import * as commands from './commands';
+import { Ctx } from './ctx';
+
+/** The command table: every command the extension registers, and its factory. */
+const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
+  'winnow.retrainRanker': commands.retrainRanker,
+  'winnow.restartEngine': commands.restartEngine,
+  'winnow.showLogs': commands.showLogs,
+  'winnow.showStatusMenu': commands.showStatusMenu,
+  [ACCEPT_COMMAND]: commands.didAcceptCompletion,
+};
+
+let ctx: Ctx | undefined;
+
+export async function activate(context: vscode.ExtensionContext): Promise<WinnowApi | undefined> {
+  try {
+    ctx = new Ctx(context);
+    context.subscriptions.push(ctx);
+    for (const [id, factory] of Object.entries(COMMANDS)) {
+      context.subscriptions.push(vscode.commands.registerCommand(id, factory(ctx)));
+    }
+  } catch (err) {
+    // Nothing to log to: the channels may be what failed.
+    void vscode.window.showErrorMessage(`Winnow failed to activate: ${errorMessage(err)}`).then(undefined, () => undefined);
+    console.error('Winnow failed to activate', err);
+    return undefined;
+  }
+
+  const c = ctx;
+  c.log.info(`activating Winnow ${String((context.extension.packageJSON as { version?: unknown }).version)} (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'} workspace)`);
+  try {
+    await c.start();
+  } catch (err) {
+    // The commands and the status bar stay up, so the user can read the logs, fix a setting
+    // and start again from the status menu.
+    c.log.error(`start failed: ${errorMessage(err)}`);
+    const logs = 'Show Logs';
+    const settings = 'Open Settings';
+    void vscode.window.showErrorMessage(`Winnow could not start: ${errorMessage(err)}`, logs, settings).then(async (choice) => {
+      if (choice === logs) c.showLog('client');
+      else if (choice === settings) await vscode.commands.executeCommand('workbench.action.openSettings', 'winnow');
+    }, c.logError('start failure message'));
+  }
+  return makeApi(c);
+}
+
+export async function deactivate(): Promise<void> {
+  const c = ctx;
+  ctx = undefined;
+  await c?.disposeAsync();
+}
+
+function makeApi(c: Ctx): WinnowApi {
+  return {
+    isRunning: () => c.runningClient() !== undefined,
+    get status() {
+      return c.lastStatus;
+    },
+    onDidChangeStatus: c.onDidChangeStatus,
+    onDidSendFeedback: c.onDidSendFeedback,
+    statusBar: () => c.statusBar.snapshot(),
+    engineStatus: async () => {
+      const client = c.runningClient();
+      if (!client) throw new Error('Winnow is not running');
+      return client.sendRequest<EngineStatusResult>(EngineStatusRequest);
+    },
+  };
+}
