@@ -25,6 +25,7 @@ export const paths = (dataDir: string) => ({
   lock: path.join(dataDir, 'engine.lock'),
   info: path.join(dataDir, 'engine.json'),
   log: path.join(dataDir, 'logs', 'engine.log'),
+  stderr: path.join(dataDir, 'logs', 'engine-stderr.log'),
   db: path.join(dataDir, 'winnow.db'),
   rankers: path.join(dataDir, 'rankers'),
   generatorState: path.join(dataDir, 'generator.json'),

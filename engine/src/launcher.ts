@@ -5,6 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { EngineClient } from './client';
 import { isAlive, paths, readEngineInfo, type EngineInfo } from './discovery';
 import { PROTOCOL_VERSION } from './protocol';
@@ -54,9 +55,14 @@ export async function ensureEngine(opts: LaunchOptions): Promise<EngineInfo> {
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const args = [opts.engineScript, 'serve', '--data-dir', opts.dataDir, ...(opts.serveArgs ?? [])];
   opts.log?.(`starting engine: ${opts.nodePath} ${args.join(' ')}`);
+  // The engine logs to its own file; its stderr goes to a second file so that a crash before
+  // the log is open (a native module that does not load, say) still leaves a trace.
+  const stderrFile = paths(opts.dataDir).stderr;
+  fs.mkdirSync(path.dirname(stderrFile), { recursive: true });
+  const stderrFd = fs.openSync(stderrFile, 'a', 0o600);
   const child = spawn(opts.nodePath, args, {
     detached: true, // the engine outlives the window that started it: it is shared
-    stdio: 'ignore',
+    stdio: ['ignore', 'ignore', stderrFd],
     env: { ...process.env, ...opts.env },
     windowsHide: true,
   });
@@ -65,6 +71,7 @@ export async function ensureEngine(opts: LaunchOptions): Promise<EngineInfo> {
   child.on('exit', (code, signal) => (exit = { code, signal }));
   child.on('error', (e) => (spawnError = e));
   child.unref();
+  fs.closeSync(stderrFd);
 
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
@@ -81,12 +88,24 @@ export async function ensureEngine(opts: LaunchOptions): Promise<EngineInfo> {
   throw new Error(`the engine did not become ready within ${timeoutMs} ms.\n${tailOfLog(opts.dataDir)}`);
 }
 
-/** The last lines of the engine log, for error messages. */
+/** The last lines of the engine log and of its stderr, for error messages. */
 export function tailOfLog(dataDir: string, lines = 15): string {
-  try {
-    const text = fs.readFileSync(paths(dataDir).log, 'utf8');
-    return `Engine log (${paths(dataDir).log}), last lines:\n${text.trimEnd().split('\n').slice(-lines).join('\n')}`;
-  } catch {
-    return `No engine log at ${paths(dataDir).log}.`;
+  const parts: string[] = [];
+  for (const file of [paths(dataDir).log, paths(dataDir).stderr]) {
+    let text = '';
+    try {
+      text = fs.readFileSync(file, 'utf8').trimEnd();
+    } catch {
+      continue;
+    }
+    if (text) parts.push(`${file}, last lines:\n${text.split('\n').slice(-lines).join('\n')}`);
   }
+  const all = parts.join('\n');
+  if (/NODE_MODULE_VERSION|ERR_DLOPEN_FAILED/.test(all)) {
+    parts.push(
+      'Hint: a native module of the engine was built for another Node.js version than the one running it. ' +
+        'Set winnow.engine.nodePath to a Node.js 20 or newer (the one Winnow was built with).',
+    );
+  }
+  return parts.length > 0 ? parts.join('\n') : `No engine log at ${paths(dataDir).log}.`;
 }

@@ -107,3 +107,19 @@ test('status and stop from the CLI; status without an engine says so', async () 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an engine that dies during start-up is reported with its stderr and a hint', { skip: process.platform === 'win32' && 'needs a shell script as a stand-in runtime' }, async () => {
+  const dir = tempDir();
+  try {
+    // A stand-in "node" that fails the way a Node.js of the wrong ABI fails to load better-sqlite3.
+    const fakeNode = path.join(dir, 'fake-node.sh');
+    fs.writeFileSync(fakeNode, '#!/bin/sh\necho "Error: better_sqlite3.node was compiled against a different Node.js version using NODE_MODULE_VERSION 115." >&2\nexit 1\n', { mode: 0o755 });
+    await assert.rejects(
+      ensureEngine({ dataDir: path.join(dir, 'data'), nodePath: fakeNode, engineScript: ENGINE_SCRIPT }),
+      (e: Error) =>
+        /exited during start-up \(code 1\)/.test(e.message) && /NODE_MODULE_VERSION 115/.test(e.message) && /Set winnow\.engine\.nodePath/.test(e.message),
+    );
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
