@@ -76,7 +76,8 @@ export class EngineHost {
       this.lastStatus = await this.client.request('status', {}, 5000);
       this.opts.log(`engine pid ${info.pid} ready at ${info.endpoint}: ranker ${this.lastStatus.rankerVersion} on ${this.lastStatus.device}`);
       this.startWatch(info.pid);
-      this.setState('ready');
+      // After a crash, ready says what happened (the status bar's tooltip shows it).
+      this.setState('ready', reason === 'restarting' && message ? { message: `${message.replace(/; restarting it\.$/, '.')} Restarted at ${new Date().toLocaleTimeString()}.` } : {});
     } catch (e) {
       this.detach();
       const msg = `The Winnow engine could not start: ${(e as Error).message}`;

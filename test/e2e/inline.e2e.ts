@@ -107,6 +107,8 @@ function httpStatus(url: string): Promise<number> {
 
 async function screenshot(name: string): Promise<void> {
   if (!page) return;
+  // Screenshots of an earlier run would mix with this one's.
+  if (shot === 0) fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, `${String(++shot).padStart(2, '0')}-${name}.png`);
   try {
@@ -240,6 +242,13 @@ function engineEvents(): EngineEvent[] {
  * line of a suggestion is injected into the line it belongs to), with non-breaking
  * spaces as spaces. Only visible lines are rendered.
  */
+/** The whole ghost text: the cursor line's part plus the lines rendered below it. */
+async function fullGhostText(p: Page): Promise<string> {
+  const inline = (await p.locator('.monaco-editor .view-lines .ghost-text-decoration').allInnerTexts()).join('');
+  const more = (await p.evaluate(`[...document.querySelectorAll('.monaco-editor .ghost-text .view-line')].map((l) => l.textContent)`)) as string[];
+  return [inline, ...more].join('\n').replace(/\u00a0/g, ' ').trim();
+}
+
 async function editorText(p: Page): Promise<string> {
   // A string, not a function: this project compiles without the DOM library.
   const text = await p.evaluate(`(() => {
@@ -505,6 +514,22 @@ describe('Winnow in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
     });
   });
 
+  test('cycling (Alt+]) shows another candidate, and Alt+[ comes back', async (t) => {
+    await step(t, 'cycle', async () => {
+      const p = page!;
+      const first = await fullGhostText(p);
+      await p.keyboard.press('Alt+BracketRight');
+      const other = await waitFor('a different candidate after Alt+]', 10_000, async () => {
+        const now = await fullGhostText(p);
+        return now && now !== first ? now : undefined;
+      });
+      console.log(`# Alt+] showed: ${JSON.stringify(other.slice(0, 200))}`);
+      await screenshot('cycled');
+      await p.keyboard.press('Alt+BracketLeft');
+      await waitFor('the first candidate again after Alt+[', 10_000, async () => ((await fullGhostText(p)) === first ? true : undefined));
+    });
+  });
+
   test('Tab accepts the ghost text into the document', async (t) => {
     await step(t, 'accept', async () => {
       const p = page!;
@@ -537,6 +562,53 @@ describe('Winnow in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
         shown.some((s) => s.requestId === a.requestId),
         'the accepted candidate was shown first (same requestId)',
       );
+    });
+  });
+
+  test('kill -9 of the engine: the status bar says so and completions come back', async (t) => {
+    await step(t, 'engine-crash', async () => {
+      const p = page!;
+      const info = JSON.parse(fs.readFileSync(path.join(dirs.data, 'engine.json'), 'utf8')) as { pid: number };
+      const item = p.locator('#workbench\\.parts\\.statusbar .statusbar-item').filter({ hasText: /Winnow/ });
+      const killedAt = Date.now();
+      process.kill(info.pid, 'SIGKILL');
+      const restarting = await waitFor('the status bar to say the engine is restarting', 10_000, async () => {
+        const text = (await item.first().innerText()).trim();
+        return /restarting/i.test(text) ? text : undefined;
+      }, 25);
+      console.log(`# status bar after kill -9: ${JSON.stringify(restarting)} (${Date.now() - killedAt} ms)`);
+      await screenshot('engine-restarting');
+      await waitFor('the status bar to show Winnow ready again', 20_000, async () => {
+        const text = (await item.first().innerText()).trim();
+        return /Winnow (CPU|CUDA)/.test(text) ? text : undefined;
+      }, 50);
+      // Back to the bare prompt (undo the accepted text), then retype the indentation: the
+      // recorded pool has samples only for the prompt itself.
+      const accepted = ghostText.trim();
+      await waitFor('the accepted text undone', 10_000, async () => {
+        if (!(await editorText(p)).includes(accepted)) return true;
+        await p.keyboard.press('Control+z');
+        return undefined;
+      }, 200);
+      await p.keyboard.press('Control+End');
+      const ghost = p.locator('.monaco-editor .view-lines .ghost-text-decoration');
+      let retries = 0;
+      await p.keyboard.press('Backspace');
+      await p.keyboard.type(' ');
+      await waitFor('ghost text after the restart', 20_000, async () => {
+        if ((await ghost.count()) > 0 && (await ghost.allInnerTexts()).join('').trim()) return true;
+        if (Date.now() - killedAt > 3000 * (retries + 1)) {
+          retries++;
+          await p.keyboard.press('Backspace');
+          await p.keyboard.type(' ');
+          await p.keyboard.press('Alt+Backslash');
+        }
+        return undefined;
+      }, 50);
+      console.log(`# ghost text again ${Date.now() - killedAt} ms after kill -9 (${retries} retries)`);
+      await screenshot('after-restart');
+      const now = JSON.parse(fs.readFileSync(path.join(dirs.data, 'engine.json'), 'utf8')) as { pid: number };
+      assert.notEqual(now.pid, info.pid, 'a new engine serves');
     });
   });
 });

@@ -140,6 +140,7 @@ describe('language server', () => {
     assert.match(restarting.message ?? '', new RegExp(`pid ${before.pid}\\) stopped unexpectedly`));
     const ready = await server.waitForStatus('ready again', (s) => s.state === 'ready', 10_000, from);
     assert.notEqual(ready.enginePid, before.pid);
+    assert.match(ready.message ?? '', new RegExp(`pid ${before.pid}\\) stopped unexpectedly\\. Restarted at `));
     const items = await server.complete(DOC, 2, 0);
     assert.ok(items.length > 0, 'completions work again');
     const recoveryMs = Date.now() - killedAt;
