@@ -2,6 +2,7 @@
 // server and the engine. Native modules stay external and ship beside the bundles.
 // Usage: node scripts/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
+import * as fs from 'node:fs';
 
 const production = process.argv.includes('--production');
 const watch = process.argv.includes('--watch');
@@ -23,6 +24,11 @@ const targets = [
   { ...common, entryPoints: ['server/src/main.ts'], outfile: 'server/out/server.js' },
   { ...common, entryPoints: ['engine/src/cli.ts'], outfile: 'engine/out/cli.js', banner: { js: '#!/usr/bin/env node' } },
 ];
+
+// The engine's better-sqlite3 addon is built by `npm ci` for this Node.js's module ABI; the
+// extension reads this to pick a Node.js that can load it.
+fs.mkdirSync('engine/out', { recursive: true });
+fs.writeFileSync('engine/out/runtime.json', `${JSON.stringify({ nodeAbi: process.versions.modules, node: process.version }, null, 2)}\n`);
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();

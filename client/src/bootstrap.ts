@@ -1,7 +1,7 @@
 /**
  * Finds and checks everything the language server and the engine need before anything is
- * started: the two bundles inside the extension, the data folder, and a Node.js >= 20 to run
- * the engine with. Fails with a message a user can act on; never starts a shell.
+ * started: the two bundles inside the extension, the data folder, and a Node.js >= 20 whose
+ * module ABI matches the engine's native modules, to run the engine with. Fails with a message a user can act on; never starts a shell.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -48,7 +48,7 @@ export function bootstrap(context: vscode.ExtensionContext, log: Log): Bootstrap
   const dataDir = resolveDataDir(context);
   log.info(`data folder: ${dataDir}`);
 
-  const node = resolveNode(log);
+  const node = resolveNode(log, engineAbi(engineScript));
   log.info(`engine runtime: ${node.path} (Node ${node.version}, from ${node.source})`);
 
   const engineEnv: Record<string, string> = { ...node.env };
@@ -97,21 +97,21 @@ interface NodeChoice {
  * 2. `node` on PATH, when it runs and is >= 20;
  * 3. VS Code's own runtime (`process.execPath`) with `ELECTRON_RUN_AS_NODE=1`.
  */
-export function resolveNode(log: Log): NodeChoice {
+export function resolveNode(log: Log, wantAbi?: string): NodeChoice {
   const tried: string[] = [];
 
   const setting = config.engineNodePath;
   if (setting) {
     const file = expandHome(setting);
-    const checked = checkNode(file);
+    const checked = checkNode(file, wantAbi);
     if (!checked.ok) {
-      throw new BootstrapError(`winnow.engine.nodePath (${setting}) cannot run the engine: ${checked.reason}. Point it at Node.js ${MIN_NODE_MAJOR} or newer, or clear it to use \`node\` from PATH.`);
+      throw new BootstrapError(`winnow.engine.nodePath (${setting}) cannot run the engine: ${checked.reason}. Point it at Node.js ${MIN_NODE_MAJOR} or newer${wantAbi ? ` with module ABI ${wantAbi} (the Node.js major version Winnow was built with)` : ''}, or clear it to use \`node\` from PATH.`);
     }
     return { path: file, version: checked.version, source: 'setting', env: {} };
   }
 
   for (const file of findOnPath('node')) {
-    const checked = checkNode(file);
+    const checked = checkNode(file, wantAbi);
     if (checked.ok) return { path: file, version: checked.version, source: 'PATH', env: {} };
     log.warn(`skipping ${file}: ${checked.reason}`);
     tried.push(`${file} (${checked.reason})`);
@@ -121,10 +121,13 @@ export function resolveNode(log: Log): NodeChoice {
   // The extension host runs on VS Code's own Node (Electron's, or plain Node in a remote
   // server); the same binary runs scripts as Node when ELECTRON_RUN_AS_NODE is set.
   const own = process.versions.node;
-  if (majorOf(own) >= MIN_NODE_MAJOR) {
+  if (wantAbi && process.versions.modules !== wantAbi) {
+    tried.push(`VS Code's runtime ${process.execPath} (module ABI ${process.versions.modules}, not ${wantAbi})`);
+  } else if (majorOf(own) >= MIN_NODE_MAJOR) {
     return { path: process.execPath, version: `v${own}`, source: 'vscode', env: { ELECTRON_RUN_AS_NODE: '1' } };
+  } else {
+    tried.push(`VS Code's runtime ${process.execPath} (Node ${own})`);
   }
-  tried.push(`VS Code's runtime ${process.execPath} (Node ${own})`);
 
   throw new BootstrapError(
     `Winnow needs Node.js ${MIN_NODE_MAJOR} or newer to run its engine. Install it, or set winnow.engine.nodePath. Tried: ${tried.join('; ')}.`,
@@ -133,19 +136,40 @@ export function resolveNode(log: Log): NodeChoice {
 
 type NodeCheck = { ok: true; version: string } | { ok: false; reason: string };
 
-/** Runs `file --version` (no shell, bounded) and checks the major version. */
-export function checkNode(file: string): NodeCheck {
+/**
+ * Runs `file -p <version and module ABI>` (no shell, bounded) and checks the major version
+ * and, when `wantAbi` is given, the native-module ABI: the engine's better-sqlite3 addon
+ * loads only in a Node.js of the ABI it was built for.
+ */
+export function checkNode(file: string, wantAbi?: string): NodeCheck {
   if (!isFile(file)) return { ok: false, reason: 'not a file' };
   let out: string;
   try {
-    out = execFileSync(file, ['--version'], { encoding: 'utf8', timeout: 5000, windowsHide: true, stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    out = execFileSync(file, ['-p', 'process.version + " " + process.versions.modules'], {
+      encoding: 'utf8',
+      timeout: 5000,
+      windowsHide: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch (err) {
-    return { ok: false, reason: `\`--version\` failed: ${errorMessage(err)}` };
+    return { ok: false, reason: `running it failed: ${errorMessage(err)}` };
   }
-  const major = majorOf(out);
-  if (Number.isNaN(major)) return { ok: false, reason: `unexpected \`--version\` output "${(out.split(/\r?\n/)[0] ?? '').slice(0, 80)}"` };
-  if (major < MIN_NODE_MAJOR) return { ok: false, reason: `version ${out} is older than ${MIN_NODE_MAJOR}` };
-  return { ok: true, version: out };
+  const [version = '', abi = ''] = out.split(' ');
+  const major = majorOf(version);
+  if (Number.isNaN(major)) return { ok: false, reason: `unexpected output "${(out.split(/\r?\n/)[0] ?? '').slice(0, 80)}"` };
+  if (major < MIN_NODE_MAJOR) return { ok: false, reason: `version ${version} is older than ${MIN_NODE_MAJOR}` };
+  if (wantAbi && abi !== wantAbi) return { ok: false, reason: `Node.js ${version} has module ABI ${abi}; the engine's native modules were built for ABI ${wantAbi}` };
+  return { ok: true, version };
+}
+
+/** The module ABI the engine's native modules were built for (engine/out/runtime.json, written by the build). */
+export function engineAbi(engineScript: string): string | undefined {
+  try {
+    const r = JSON.parse(fs.readFileSync(path.join(path.dirname(engineScript), 'runtime.json'), 'utf8')) as { nodeAbi?: unknown };
+    return typeof r.nodeAbi === 'string' ? r.nodeAbi : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Executable files named `name` in the PATH entries, in PATH order (PATHEXT on Windows). */
