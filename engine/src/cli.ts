@@ -5,6 +5,9 @@
  *   winnow complete --data-dir D --file F --line L --character C [--json] [generator flags]
  *   winnow status   --data-dir D [--json]
  *   winnow events   --data-dir D [--json] [--limit N]
+ *   winnow triplets --data-dir D [--json] [--limit N]
+ *   winnow export   --data-dir D --out FILE.jsonl
+ *   winnow purge    --data-dir D --yes
  *   winnow stop     --data-dir D
  *
  * Every command takes --data-dir (default: $WINNOW_DATA_DIR, else ~/.winnow).
@@ -15,6 +18,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient } from './client';
 import { paths, readEngineInfo } from './discovery';
+import { exportTriplets, listTriplets } from './dataset';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
 import { createFileLog } from './log';
@@ -31,6 +35,10 @@ Commands:
              prints the ranked candidates with scores
   status     the running engine's pid, protocol version, device, ranker and generator
   events     the feedback events in the store (shown, accepted, ...)
+  triplets   build the (prompt, chosen, rejected) training triplets and print them
+  export     write the triplets as JSONL (prompt, chosen, rejected + metadata), the layout
+             reward-model trainers such as TRL's RewardTrainer read
+  purge      delete everything in the store (needs --yes)
   stop       ask the running engine to stop
 
 Options:
@@ -43,6 +51,10 @@ Options:
             --n N (default 8) --budget-ms MS (default 10000)
             generator flags default to the last configuration the engine used
   events:   --limit N (default 1000, newest last)
+  triplets: --limit N (default 100)
+  export:   --out FILE (required)
+The data commands (events, triplets, export, purge) go through the running engine when
+there is one, and open the store directly otherwise; they never start an engine.
 `;
 
 function fail(message: string, code = 1): never {
@@ -92,6 +104,10 @@ async function main(argv: string[]): Promise<void> {
         n: { type: 'string' },
         'budget-ms': { type: 'string' },
         limit: { type: 'string' },
+        out: { type: 'string' },
+        yes: { type: 'boolean' },
+        'max-db-pages': { type: 'string' },
+        'store-memory-cap': { type: 'string' },
       },
     });
   } catch (e) {
@@ -108,6 +124,12 @@ async function main(argv: string[]): Promise<void> {
       return status(dataDir, Boolean(v.json));
     case 'events':
       return events(dataDir, Boolean(v.json), v.limit);
+    case 'triplets':
+      return triplets(dataDir, Boolean(v.json), v.limit);
+    case 'export':
+      return exportCommand(dataDir, v.out);
+    case 'purge':
+      return purge(dataDir, Boolean(v.yes));
     case 'stop':
       return stop(dataDir);
     default:
@@ -130,6 +152,9 @@ async function serve(dataDir: string, v: Record<string, string | boolean | undef
       device: device as 'auto' | 'cpu' | 'cuda',
       idleExitMs: idleMin * 60_000,
       log,
+      // Test stand-ins (undocumented): a full disk, and a small memory cap for held records.
+      ...(v['max-db-pages'] ? { maxDbPages: Number(v['max-db-pages']) } : {}),
+      ...(v['store-memory-cap'] ? { storeMemoryCap: Number(v['store-memory-cap']) } : {}),
     });
   } catch (e) {
     if (e instanceof AlreadyRunningError) {
@@ -288,6 +313,80 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   } finally {
     store.close();
   }
+}
+
+/** Runs `viaEngine` against the running engine, or `direct` on the store when none runs. */
+async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Promise<T>, direct: (s: Store) => T, readonly = false): Promise<T> {
+  const info = await findEngine(dataDir);
+  if (info) {
+    const client = new EngineClient(info.endpoint);
+    try {
+      return await viaEngine(client);
+    } finally {
+      client.close();
+    }
+  }
+  const db = paths(dataDir).db;
+  if (readonly && !fs.existsSync(db)) fail(`no store at ${db} yet`, 3);
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const store = Store.open(db, createFileLog(paths(dataDir).log, false), readonly ? { readonly: true } : {});
+  try {
+    return direct(store);
+  } finally {
+    store.close();
+  }
+}
+
+async function triplets(dataDir: string, json: boolean, limitText: string | undefined): Promise<void> {
+  const limit = Number(limitText ?? 100);
+  if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer', 2);
+  const r = await withStore(
+    dataDir,
+    (c) => c.request('triplets', { limit }, 120_000),
+    (s) => listTriplets(s, limit),
+  ).catch((e: Error) => fail(e.message));
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  const st = r.stats;
+  process.stdout.write(
+    `${st.triplets} triplets (${st.train} train, ${st.validation} validation) from ${st.requests} requests and ${st.events} events in ${st.buildMs} ms\n` +
+      `by source: ${Object.entries(st.bySource).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}\n`,
+  );
+  for (const t of r.triplets) {
+    process.stdout.write(`\n[${t.source}/${t.pairing} w=${t.weight.toFixed(2)} ${t.split}] ${t.file_path}\n  chosen:   ${oneLine(t.chosen)}\n  rejected: ${oneLine(t.rejected)}\n`);
+  }
+}
+
+function oneLine(text: string): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > 100 ? `${t.slice(0, 97)}...` : t;
+}
+
+async function exportCommand(dataDir: string, out: string | undefined): Promise<void> {
+  if (!out) fail('export needs --out FILE', 2);
+  const file = path.resolve(out);
+  const r = await withStore(
+    dataDir,
+    (c) => c.request('export', { out: file }, 300_000),
+    (s) => exportTriplets(s, file),
+  ).catch((e: Error) => fail(e.message));
+  process.stdout.write(`wrote ${r.count} triplets to ${r.path}\n`);
+}
+
+async function purge(dataDir: string, yes: boolean): Promise<void> {
+  if (!yes) fail(`purge deletes every completion, event and triplet stored in ${dataDir}; run it again with --yes to do so`, 2);
+  if (!fs.existsSync(paths(dataDir).db)) {
+    process.stdout.write('nothing to purge\n');
+    return;
+  }
+  const r = await withStore(
+    dataDir,
+    (c) => c.request('purge', { confirm: true }, 120_000),
+    (s) => s.purge(),
+  ).catch((e: Error) => fail(e.message));
+  process.stdout.write(`purged ${r.requests} requests and ${r.events} events\n`);
 }
 
 async function stop(dataDir: string): Promise<void> {

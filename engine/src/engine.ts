@@ -29,13 +29,18 @@ import {
   type DecodedRequest,
   type ErrorBody,
   type EventsRequest,
+  type ExportRequest,
   type FeedbackEvent,
+  type PurgeRequest,
+  type TripletsRequest,
   type GeneratorConfig,
   type StatusReply,
   type StatusRequest,
 } from './protocol';
 import { loadActiveRanker, type Ranker } from './ranker/ranker';
+import { exportTriplets, listTriplets } from './dataset';
 import { Store } from './store';
+import { StoreWriter } from './storeWriter';
 
 export const ENGINE_VERSION = '0.1.0';
 
@@ -46,6 +51,13 @@ export interface EngineOptions {
   /** Exit after this long without a request; 0 = never. */
   idleExitMs: number;
   log: LogFn;
+  /** Most records held in memory while the store cannot be written; default 100,000. */
+  storeMemoryCap?: number;
+  /**
+   * TEST STAND-IN for a full disk: caps the database at this many pages (SQLite's
+   * max_page_count), so writes fail with SQLITE_FULL as they do on a full disk.
+   */
+  maxDbPages?: number;
 }
 
 /** Thrown by {@link Engine.start} when another live engine owns the data folder. */
@@ -65,13 +77,16 @@ export class Engine {
   private stopping?: Promise<void>;
   private idleTimer?: NodeJS.Timeout;
   private lastGenerator?: GeneratorConfig;
+  private readonly writer: StoreWriter;
   endpoint = '';
 
   private constructor(
     private readonly opts: EngineOptions,
     private readonly store: Store,
     private ranker: Ranker,
-  ) {}
+  ) {
+    this.writer = new StoreWriter(store, opts.log, { ...(opts.storeMemoryCap ? { memoryCap: opts.storeMemoryCap } : {}) });
+  }
 
   /** Takes the lock, opens the store, loads the ranker, binds, and publishes engine.json. */
   static async start(opts: EngineOptions): Promise<Engine> {
@@ -81,6 +96,7 @@ export class Engine {
     if (!lock.acquired) throw new AlreadyRunningError(lock.ownerPid);
     try {
       const store = Store.open(paths(dataDir).db, log);
+      if (opts.maxDbPages) store.setMaxPages(opts.maxDbPages);
       const ranker = await loadActiveRanker(dataDir, opts.device, log);
       log('info', `ranker ${ranker.version} on ${ranker.device.toUpperCase()} (${ranker.deviceReason})`);
       const engine = new Engine(opts, store, ranker);
@@ -158,7 +174,8 @@ export class Engine {
       case 'event': {
         const problem = validateEvents(req.body);
         if (problem) throw new BadRequest(problem);
-        return { stored: this.store.recordEvents((req.body as { events: FeedbackEvent[] }).events) };
+        // Replies only once the events are committed (or held, when the disk is full).
+        return this.writer.addEvents((req.body as { events: FeedbackEvent[] }).events);
       }
       case 'status':
         return this.status(req.body as StatusRequest);
@@ -168,6 +185,28 @@ export class Engine {
       }
       case 'shutdown':
         return { stopping: true };
+      case 'triplets': {
+        const b = req.body as TripletsRequest;
+        this.writer.flush();
+        return listTriplets(this.store, typeof b.limit === 'number' && b.limit > 0 ? Math.min(b.limit, 100_000) : 100);
+      }
+      case 'export': {
+        const b = req.body as ExportRequest;
+        if (typeof b.out !== 'string' || b.out.length === 0) throw new BadRequest('export needs "out": an absolute file path');
+        this.writer.flush();
+        try {
+          return exportTriplets(this.store, b.out);
+        } catch (e) {
+          throw new BadRequest(`cannot export to ${b.out}: ${(e as Error).message}`);
+        }
+      }
+      case 'purge': {
+        if ((req.body as PurgeRequest).confirm !== true) throw new BadRequest('purge needs "confirm": true');
+        this.writer.flush();
+        const purged = this.store.purge();
+        this.opts.log('info', `store purged on request: ${purged.requests} requests, ${purged.events} events`);
+        return purged;
+      }
     }
   }
 
@@ -216,39 +255,36 @@ export class Engine {
       timings: { generateMs: t1 - t0, rankMs: t2 - t1, totalMs: t2 - t0 },
       sampled: samples.length,
       ...(problem ? { problem } : {}),
+      ...(this.writer.problem ? { storeProblem: this.writer.problem } : {}),
     };
-    // Stored after the reply is on its way: the write is off the latency path.
-    setImmediate(() => {
-      try {
-        this.store.recordRequest({
-          id: requestId,
-          time: Date.now(),
-          filePath: req.filePath,
-          languageId: req.languageId,
-          prefix: req.prefix,
-          suffix: req.suffix,
-          n: req.n,
-          backend: req.generator.backend,
-          ...(req.generator.model ? { model: req.generator.model } : {}),
-          rankerVersion: ranker.version,
-          sampled: samples.length,
-          latencyMs: t2 - t0,
-          ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
-          candidates: order.map(({ c, i, score }, rank) => ({
-            id: `${requestId}:${i}`,
-            rank,
-            text: c.text,
-            score,
-            votes: c.votes,
-            ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
-            features: features.subarray(i * width, (i + 1) * width),
-          })),
-        });
-      } catch (e) {
-        // The completion still goes out; the store's trouble is logged, not the user's.
-        this.opts.log('error', `could not store request ${requestId}: ${(e as Error).message}`);
-      }
-    });
+    // Queued for the store; written (redacted, batched) after the reply is on its way.
+    if (req.dataset) this.writer.maxBytes = req.dataset.maxSizeMB * 1024 * 1024;
+    if (req.dataset?.enabled !== false) {
+      this.writer.addRequest({
+        id: requestId,
+        time: Date.now(),
+        filePath: req.filePath,
+        languageId: req.languageId,
+        prefix: req.prefix,
+        suffix: req.suffix,
+        n: req.n,
+        backend: req.generator.backend,
+        ...(req.generator.model ? { model: req.generator.model } : {}),
+        rankerVersion: ranker.version,
+        sampled: samples.length,
+        latencyMs: t2 - t0,
+        ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
+        candidates: order.map(({ c, i, score }, rank) => ({
+          id: `${requestId}:${i}`,
+          rank,
+          text: c.text,
+          score,
+          votes: c.votes,
+          ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+          features: features.slice(i * width, (i + 1) * width),
+        })),
+      });
+    }
     if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
     return reply;
   }
@@ -278,12 +314,26 @@ export class Engine {
       uptimeMs: Date.now() - this.startedAt,
       requestsServed: this.requestsServed,
       memory: memoryMiB(),
+      store: this.storeStatus(),
     };
     if (g) {
       const probe = await this.generators.get(g).probe(1500);
       reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
     }
     return reply;
+  }
+
+  private storeStatus(): StatusReply['store'] {
+    const counts = this.store.counts();
+    return {
+      file: this.store.file,
+      requests: counts.requests,
+      events: counts.events,
+      liveMB: Math.round((this.store.liveBytes() / 1048576) * 10) / 10,
+      maxSizeMB: Math.round(this.writer.maxBytes / 1048576),
+      held: this.writer.heldCount,
+      ...(this.writer.problem ? { problem: this.writer.problem } : {}),
+    };
   }
 
   private armIdleTimer(): void {
@@ -309,6 +359,8 @@ export class Engine {
     if (info?.pid === process.pid) fs.rmSync(paths(this.opts.dataDir).info, { force: true });
     this.router.close();
     await this.ranker.dispose();
+    this.writer.flush();
+    if (this.writer.heldCount > 0) this.opts.log('error', `stopping with ${this.writer.heldCount} records the store could not take: they are lost`);
     this.store.close();
     releaseLock(this.opts.dataDir);
   }

@@ -57,6 +57,15 @@ export interface CompleteRequest {
   /** How long the engine may spend in total, in milliseconds. */
   budgetMs: number;
   generator: GeneratorConfig;
+  /** The user's dataset settings (winnow.dataset.*); absent: collect, default cap. */
+  dataset?: DatasetSettings;
+}
+
+export interface DatasetSettings {
+  /** false: store nothing of this request (winnow.dataset.enabled). */
+  enabled: boolean;
+  /** Cap on the store's live data, in MB (winnow.dataset.maxSizeMB). */
+  maxSizeMB: number;
 }
 
 export interface Candidate {
@@ -90,23 +99,60 @@ export interface CompleteReply {
   /** Raw samples received from the generator before post-processing. */
   sampled: number;
   problem?: GeneratorProblem;
+  /** Set while the store cannot be written (for example a full disk). */
+  storeProblem?: string;
 }
 
-export type EventKind = 'shown' | 'accepted' | 'partially_accepted' | 'rejected';
+/**
+ * What happened to a suggestion (see docs/feedback-events.md for how each is detected):
+ * - `shown`: VS Code displayed it.
+ * - `accepted`: accepted whole (Tab).
+ * - `partially_accepted`: part of it accepted (word or line acceptance, or typed through);
+ *   data: {@link PartialAcceptData}.
+ * - `rejected`: not accepted; data: {@link RejectedData}.
+ * - `survival`: a check, some time after an acceptance, of how much of the accepted text is
+ *   still there; data: {@link SurvivalData}.
+ */
+export type EventKind = 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival';
+export const EVENT_KINDS: readonly EventKind[] = ['shown', 'accepted', 'partially_accepted', 'rejected', 'survival'];
+
+export type RejectReason = 'dismissed' | 'typed_over' | 'cursor_moved' | 'timeout';
+export interface RejectedData {
+  reason: RejectReason;
+}
+export interface PartialAcceptData {
+  /** Characters of the suggestion accepted so far. */
+  acceptedChars: number;
+  totalChars: number;
+  how: 'word' | 'line' | 'typed';
+}
+export interface SurvivalData {
+  /** Time since the acceptance when this was measured. */
+  afterMs: number;
+  /** 1 − (edit distance between the accepted text and what is there now) / (accepted length); 0..1. */
+  fraction: number;
+}
 
 export interface FeedbackEvent {
   kind: EventKind;
   requestId: string;
   candidateId: string;
   rank?: number;
+  /** Ranker version that ranked the candidate. */
+  rankerVersion?: string;
+  /** End-to-end latency of the completion the candidate came from, in ms (as the server saw it). */
+  latencyMs?: number;
   /** Milliseconds since the epoch, at the client. */
   time: number;
-  /** Free-form details (for example how many characters were accepted). */
+  /** Details per kind: {@link RejectedData}, {@link PartialAcceptData}, {@link SurvivalData}. */
   data?: Record<string, unknown>;
 }
 
 export interface EventReply {
+  /** Events committed to the store. */
   stored: number;
+  /** Events the engine holds in memory because the store cannot be written (full disk); not crash-safe. */
+  held?: number;
 }
 
 export type Device = 'cuda' | 'cpu';
@@ -130,6 +176,7 @@ export interface StatusReply {
   requestsServed: number;
   /** process.memoryUsage() of the engine, in MiB. */
   memory: { rssMiB: number; heapUsedMiB: number; externalMiB: number };
+  store: { file: string; requests: number; events: number; liveMB: number; maxSizeMB: number; held: number; problem?: string };
   generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
 }
 
@@ -145,6 +192,8 @@ export interface StoredEvent {
   requestId: string;
   candidateId: string;
   rank: number | null;
+  rankerVersion: string | null;
+  latencyMs: number | null;
   data: Record<string, unknown> | null;
 }
 
@@ -156,6 +205,65 @@ export interface ShutdownReply {
   stopping: true;
 }
 
+/** One training triplet with its texts: the chosen/rejected layout reward-model trainers read. */
+export interface TripletRecord {
+  /** Text before the cursor. */
+  prompt: string;
+  /** Text after the cursor. */
+  suffix: string;
+  chosen: string;
+  rejected: string;
+  source: string;
+  pairing: string;
+  weight: number;
+  split: string;
+  language: string;
+  file_path: string;
+  request_id: string;
+  chosen_id: string;
+  rejected_id: string;
+  prompt_hash: string;
+}
+
+export interface TripletStats {
+  requests: number;
+  events: number;
+  triplets: number;
+  bySource: Record<string, number>;
+  train: number;
+  validation: number;
+  skipped: Record<string, number>;
+  buildMs: number;
+}
+
+export interface TripletsRequest {
+  /** Most triplets to return (the build covers everything); default 100. */
+  limit?: number;
+}
+export interface TripletsReply {
+  stats: TripletStats;
+  triplets: TripletRecord[];
+}
+
+export interface ExportRequest {
+  /** Absolute path of the JSONL file to write (replaced atomically). */
+  out: string;
+}
+export interface ExportReply {
+  path: string;
+  count: number;
+  stats: TripletStats;
+}
+
+export interface PurgeRequest {
+  /** Must be true: purging deletes everything the store holds. */
+  confirm: boolean;
+}
+export interface PurgeReply {
+  requests: number;
+  events: number;
+}
+
 /** Request type → [request body, reply body]. */
 export interface RequestMap {
   ping: [Record<string, never>, { pong: true; pid: number; protocolVersion: number }];
@@ -164,10 +272,13 @@ export interface RequestMap {
   status: [StatusRequest, StatusReply];
   events: [EventsRequest, EventsReply];
   shutdown: [Record<string, never>, ShutdownReply];
+  triplets: [TripletsRequest, TripletsReply];
+  export: [ExportRequest, ExportReply];
+  purge: [PurgeRequest, PurgeReply];
 }
 
 export type RequestType = keyof RequestMap;
-export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown'];
+export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge'];
 
 export type ErrorCode = 'bad_request' | 'internal' | 'unsupported_version' | 'shutting_down';
 
@@ -290,10 +401,14 @@ export function validateComplete(b: unknown): string | undefined {
   if (!isStr(o.languageId) || !isStr(o.filePath)) return 'languageId and filePath must be strings';
   if (typeof o.n !== 'number' || !Number.isInteger(o.n) || o.n < 1 || o.n > 128) return 'n must be an integer from 1 to 128';
   if (typeof o.budgetMs !== 'number' || !(o.budgetMs > 0) || o.budgetMs > 600_000) return 'budgetMs must be a positive number of milliseconds';
+  if (o.dataset !== undefined) {
+    const d = o.dataset as Record<string, unknown>;
+    if (typeof d !== 'object' || d === null || typeof d.enabled !== 'boolean' || typeof d.maxSizeMB !== 'number' || !(d.maxSizeMB > 0)) {
+      return 'dataset must be { enabled: boolean, maxSizeMB: positive number }';
+    }
+  }
   return validateGenerator(o.generator);
 }
-
-const EVENT_KINDS: readonly EventKind[] = ['shown', 'accepted', 'partially_accepted', 'rejected'];
 
 export function validateEvents(b: unknown): string | undefined {
   const o = b as Record<string, unknown>;
@@ -306,6 +421,9 @@ export function validateEvents(b: unknown): string | undefined {
     if (!isStr(ev.requestId) || !isStr(ev.candidateId)) return `events[${i}] needs requestId and candidateId strings`;
     if (typeof ev.time !== 'number') return `events[${i}].time must be a number`;
     if (ev.rank !== undefined && typeof ev.rank !== 'number') return `events[${i}].rank must be a number`;
+    if (ev.rankerVersion !== undefined && !isStr(ev.rankerVersion)) return `events[${i}].rankerVersion must be a string`;
+    if (ev.latencyMs !== undefined && typeof ev.latencyMs !== 'number') return `events[${i}].latencyMs must be a number`;
+    if (ev.data !== undefined && (typeof ev.data !== 'object' || ev.data === null || Array.isArray(ev.data))) return `events[${i}].data must be an object`;
   }
   return undefined;
 }

@@ -1,15 +1,18 @@
 /**
  * The local store: SQLite through better-sqlite3, in WAL mode, in the data folder. It keeps
- * each completion request (context windows), its candidates with scores and features, and
- * the feedback events. Schema changes are numbered migrations tracked by `user_version`.
+ * each completion request (context windows), its candidates with scores and features, the
+ * feedback events, test outcomes and the triplets built from them. Schema changes are
+ * numbered migrations tracked by `user_version`. Texts arrive here already redacted
+ * (see storeWriter.ts); the store itself never sees a model server or the network.
  *
  * A file that SQLite cannot open as a database is moved aside (`winnow.db.corrupt-<time>`)
  * with an error in the log, and a fresh store is started: nothing is deleted.
  */
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
-import type { EventKind, FeedbackEvent, StoredEvent } from './protocol';
 import type { LogFn } from './log';
+import type { EventKind, FeedbackEvent, StoredEvent, TripletRecord } from './protocol';
+import type { EventRow, OutcomeRow, RequestRow, Triplet } from './triplets';
 
 const MIGRATIONS: readonly string[] = [
   // 1: requests, candidates, events
@@ -50,7 +53,38 @@ const MIGRATIONS: readonly string[] = [
      data TEXT
    );
    CREATE INDEX events_request ON events(request_id);`,
+  // 2: what each event knew (ranker version, latency); test outcomes; triplets
+  `ALTER TABLE events ADD COLUMN ranker_version TEXT;
+   ALTER TABLE events ADD COLUMN latency_ms REAL;
+   CREATE INDEX requests_time ON requests(time);
+   CREATE TABLE test_outcomes (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     time INTEGER NOT NULL,
+     request_id TEXT NOT NULL,
+     candidate_id TEXT NOT NULL,
+     source TEXT NOT NULL,
+     passed INTEGER NOT NULL,
+     total INTEGER NOT NULL,
+     data TEXT
+   );
+   CREATE INDEX test_outcomes_request ON test_outcomes(request_id);
+   CREATE TABLE triplets (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     built_at INTEGER NOT NULL,
+     request_id TEXT NOT NULL,
+     prompt_hash TEXT NOT NULL,
+     chosen_id TEXT NOT NULL,
+     rejected_id TEXT NOT NULL,
+     source TEXT NOT NULL,
+     pairing TEXT NOT NULL,
+     weight REAL NOT NULL,
+     split TEXT NOT NULL,
+     edit_distance INTEGER NOT NULL
+   );`,
 ];
+
+/** A triplet with its texts, as exported. */
+export type ExportedTriplet = TripletRecord;
 
 export interface RequestRecord {
   id: string;
@@ -103,6 +137,8 @@ export class Store {
       db.pragma('foreign_keys = ON');
       db.pragma('busy_timeout = 2000');
       const version = db.pragma('user_version', { simple: true }) as number;
+      // Deleted rows give their pages back to the file system (needs setting before the first table).
+      if (version === 0) db.pragma('auto_vacuum = INCREMENTAL');
       if (version > MIGRATIONS.length) {
         throw new Error(`store ${file} has schema version ${version}, newer than this engine knows (${MIGRATIONS.length}); update Winnow`);
       }
@@ -136,55 +172,78 @@ export class Store {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       event: this.db.prepare(
-        `INSERT INTO events (time, received, kind, request_id, candidate_id, rank, data) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO events (time, received, kind, request_id, candidate_id, rank, ranker_version, latency_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
     return this.statements;
   }
 
-  recordRequest(r: RequestRecord): void {
+  /** Writes requests (with their candidates) and events in one transaction. */
+  writeBatch(requests: readonly RequestRecord[], events: readonly FeedbackEvent[]): void {
     const s = this.stmts;
+    const received = Date.now();
     this.db.transaction(() => {
-      s.request.run({
-        id: r.id,
-        time: r.time,
-        filePath: r.filePath,
-        languageId: r.languageId,
-        prefix: r.prefix,
-        suffix: r.suffix,
-        n: r.n,
-        backend: r.backend,
-        model: r.model ?? null,
-        rankerVersion: r.rankerVersion,
-        sampled: r.sampled,
-        latencyMs: r.latencyMs,
-        problem: r.problem ?? null,
-      });
-      for (const c of r.candidates) {
-        s.candidate.run(
-          c.id,
-          r.id,
-          c.rank,
-          c.text,
-          c.score,
-          c.votes,
-          c.meanLogprob ?? null,
-          c.features ? Buffer.from(c.features.buffer, c.features.byteOffset, c.features.byteLength) : null,
+      for (const r of requests) {
+        s.request.run({
+          id: r.id,
+          time: r.time,
+          filePath: r.filePath,
+          languageId: r.languageId,
+          prefix: r.prefix,
+          suffix: r.suffix,
+          n: r.n,
+          backend: r.backend,
+          model: r.model ?? null,
+          rankerVersion: r.rankerVersion,
+          sampled: r.sampled,
+          latencyMs: r.latencyMs,
+          problem: r.problem ?? null,
+        });
+        for (const c of r.candidates) {
+          s.candidate.run(
+            c.id,
+            r.id,
+            c.rank,
+            c.text,
+            c.score,
+            c.votes,
+            c.meanLogprob ?? null,
+            c.features ? Buffer.from(c.features.buffer, c.features.byteOffset, c.features.byteLength) : null,
+          );
+        }
+      }
+      for (const e of events) {
+        s.event.run(
+          e.time,
+          received,
+          e.kind,
+          e.requestId,
+          e.candidateId,
+          e.rank ?? null,
+          e.rankerVersion ?? null,
+          e.latencyMs ?? null,
+          e.data ? JSON.stringify(e.data) : null,
         );
       }
     })();
   }
 
+  recordRequest(r: RequestRecord): void {
+    this.writeBatch([r], []);
+  }
+
   /** Stores events in one transaction; returns how many were stored. */
   recordEvents(events: readonly FeedbackEvent[]): number {
-    const s = this.stmts;
-    const received = Date.now();
-    this.db.transaction(() => {
-      for (const e of events) {
-        s.event.run(e.time, received, e.kind, e.requestId, e.candidateId, e.rank ?? null, e.data ? JSON.stringify(e.data) : null);
-      }
-    })();
+    this.writeBatch([], events);
     return events.length;
+  }
+
+  recordTestOutcomes(rows: readonly OutcomeRow[]): void {
+    const insert = this.db.prepare('INSERT INTO test_outcomes (time, request_id, candidate_id, source, passed, total) VALUES (?, ?, ?, ?, ?, ?)');
+    const now = Date.now();
+    this.db.transaction(() => {
+      for (const r of rows) insert.run(now, r.requestId, r.candidateId, r.source, r.passed, r.total);
+    })();
   }
 
   listEvents(options: { limit?: number; requestId?: string } = {}): StoredEvent[] {
@@ -193,7 +252,7 @@ export class Store {
       options.requestId
         ? this.db.prepare('SELECT * FROM events WHERE request_id = ? ORDER BY id DESC LIMIT ?').all(options.requestId, limit)
         : this.db.prepare('SELECT * FROM events ORDER BY id DESC LIMIT ?').all(limit)
-    ) as { id: number; time: number; kind: string; request_id: string; candidate_id: string; rank: number | null; data: string | null }[];
+    ) as RawEvent[];
     return rows.reverse().map((r) => ({
       id: r.id,
       time: r.time,
@@ -201,8 +260,134 @@ export class Store {
       requestId: r.request_id,
       candidateId: r.candidate_id,
       rank: r.rank,
-      data: r.data ? (JSON.parse(r.data) as Record<string, unknown>) : null,
+      rankerVersion: r.ranker_version,
+      latencyMs: r.latency_ms,
+      data: parseData(r.data),
     }));
+  }
+
+  /**
+   * What the triplet builder needs: every request that has feedback, with its candidates,
+   * and all events and test outcomes of those requests.
+   */
+  loadTripletInputs(): { requests: RequestRow[]; events: EventRow[]; outcomes: OutcomeRow[] } {
+    const reqs = this.db
+      .prepare(
+        `SELECT id, time, prefix, suffix, language_id, file_path, ranker_version FROM requests
+         WHERE id IN (SELECT request_id FROM events UNION SELECT request_id FROM test_outcomes)`,
+      )
+      .all() as { id: string; time: number; prefix: string; suffix: string; language_id: string; file_path: string; ranker_version: string }[];
+    const byId = new Map<string, RequestRow>();
+    for (const r of reqs) {
+      byId.set(r.id, { id: r.id, time: r.time, prefix: r.prefix, suffix: r.suffix, languageId: r.language_id, filePath: r.file_path, rankerVersion: r.ranker_version, candidates: [] });
+    }
+    const cands = this.db
+      .prepare(
+        `SELECT id, request_id, rank, text, score FROM candidates
+         WHERE request_id IN (SELECT request_id FROM events UNION SELECT request_id FROM test_outcomes) ORDER BY request_id, rank`,
+      )
+      .all() as { id: string; request_id: string; rank: number; text: string; score: number }[];
+    for (const c of cands) byId.get(c.request_id)?.candidates.push({ id: c.id, rank: c.rank, text: c.text, score: c.score });
+    const events = (this.db.prepare('SELECT * FROM events ORDER BY id').all() as RawEvent[]).map((e) => ({
+      kind: e.kind as EventKind,
+      requestId: e.request_id,
+      candidateId: e.candidate_id,
+      rank: e.rank,
+      time: e.time,
+      data: parseData(e.data),
+    }));
+    const outcomes = (
+      this.db.prepare('SELECT request_id, candidate_id, source, passed, total FROM test_outcomes ORDER BY id').all() as {
+        request_id: string;
+        candidate_id: string;
+        source: string;
+        passed: number;
+        total: number;
+      }[]
+    ).map((o) => ({ requestId: o.request_id, candidateId: o.candidate_id, source: o.source, passed: o.passed, total: o.total }));
+    return { requests: [...byId.values()], events, outcomes };
+  }
+
+  /** Replaces the stored triplets with a fresh build. */
+  replaceTriplets(triplets: readonly Triplet[]): void {
+    const insert = this.db.prepare(
+      `INSERT INTO triplets (built_at, request_id, prompt_hash, chosen_id, rejected_id, source, pairing, weight, split, edit_distance)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
+    const now = Date.now();
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM triplets').run();
+      for (const t of triplets) insert.run(now, t.requestId, t.promptHash, t.chosenId, t.rejectedId, t.source, t.pairing, t.weight, t.split, t.editDistance);
+    })();
+  }
+
+  /** Stored triplets with their texts, in build order; `onRow` streams them (for export). */
+  eachTriplet(onRow: (t: ExportedTriplet) => void, limit = Number.MAX_SAFE_INTEGER): number {
+    const rows = this.db
+      .prepare(
+        `SELECT r.prefix AS prompt, r.suffix AS suffix, c.text AS chosen, x.text AS rejected, t.source, t.pairing, t.weight, t.split,
+                r.language_id AS language, r.file_path, t.request_id, t.chosen_id, t.rejected_id, t.prompt_hash
+         FROM triplets t
+         JOIN requests r ON r.id = t.request_id
+         JOIN candidates c ON c.id = t.chosen_id
+         JOIN candidates x ON x.id = t.rejected_id
+         ORDER BY t.id LIMIT ?`,
+      )
+      .iterate(limit) as IterableIterator<ExportedTriplet>;
+    let n = 0;
+    for (const row of rows) {
+      onRow(row);
+      n++;
+    }
+    return n;
+  }
+
+  /** TEST STAND-IN for a full disk: cap the file at `pages` pages (SQLITE_FULL beyond). */
+  setMaxPages(pages: number): void {
+    this.db.pragma(`max_page_count = ${Math.max(1, Math.floor(pages))}`);
+  }
+
+  /** Bytes of live data (pages in use); what the size cap is measured against. */
+  liveBytes(): number {
+    const pageSize = this.db.pragma('page_size', { simple: true }) as number;
+    const pages = this.db.pragma('page_count', { simple: true }) as number;
+    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    return (pages - free) * pageSize;
+  }
+
+  /**
+   * Deletes the oldest requests (with their candidates, events, outcomes and triplets) until
+   * the live data fits in `maxBytes`; returns how many requests were deleted.
+   */
+  pruneTo(maxBytes: number): number {
+    let deleted = 0;
+    const oldest = this.db.prepare('SELECT id FROM requests ORDER BY time LIMIT ?');
+    const del = ['DELETE FROM events WHERE request_id = ?', 'DELETE FROM test_outcomes WHERE request_id = ?', 'DELETE FROM triplets WHERE request_id = ?', 'DELETE FROM requests WHERE id = ?'].map((sql) => this.db.prepare(sql));
+    for (let guard = 0; guard < 1000 && this.liveBytes() > maxBytes; guard++) {
+      const total = (this.db.prepare('SELECT count(*) AS n FROM requests').get() as { n: number }).n;
+      if (total === 0) break;
+      const ids = oldest.all(Math.max(50, Math.ceil(total * 0.05))) as { id: string }[];
+      this.db.transaction(() => {
+        for (const { id } of ids) for (const d of del) d.run(id);
+      })();
+      deleted += ids.length;
+    }
+    // Events whose request is gone (older than any request kept) go too.
+    if (deleted > 0) {
+      this.db.prepare('DELETE FROM events WHERE request_id NOT IN (SELECT id FROM requests) AND time < (SELECT coalesce(min(time), 0) FROM requests)').run();
+      this.db.pragma('incremental_vacuum');
+    }
+    return deleted;
+  }
+
+  /** Deletes everything the store holds and gives the space back. */
+  purge(): { requests: number; events: number } {
+    const before = this.counts();
+    this.db.transaction(() => {
+      for (const t of ['triplets', 'test_outcomes', 'events', 'candidates', 'requests']) this.db.prepare(`DELETE FROM ${t}`).run();
+    })();
+    this.db.exec('VACUUM');
+    return { requests: before.requests, events: before.events };
   }
 
   counts(): { requests: number; candidates: number; events: number } {
@@ -216,5 +401,26 @@ export class Store {
 
   close(): void {
     if (this.db.open) this.db.close();
+  }
+}
+
+interface RawEvent {
+  id: number;
+  time: number;
+  kind: string;
+  request_id: string;
+  candidate_id: string;
+  rank: number | null;
+  ranker_version: string | null;
+  latency_ms: number | null;
+  data: string | null;
+}
+
+function parseData(data: string | null): Record<string, unknown> | null {
+  if (!data) return null;
+  try {
+    return JSON.parse(data) as Record<string, unknown>;
+  } catch {
+    return null;
   }
 }

@@ -16,19 +16,25 @@ import {
   type InlineCompletionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CompleteReply, FeedbackEvent, GeneratorConfig, GeneratorProblem } from '../../engine/src/protocol';
+import type { CompleteReply, FeedbackEvent, GeneratorConfig } from '../../engine/src/protocol';
 import { buildContext } from './context';
 import { Debouncer } from './debounce';
+import { isExcluded } from './exclude';
 import { EngineHost, NotReadyError } from './engineHost';
 import {
   ACCEPT_COMMAND,
   EngineStatusRequest,
+  ExportDatasetRequest,
+  PurgeDatasetRequest,
   FeedbackNotification,
   RestartEngineRequest,
   RetrainRankerRequest,
   settingsFrom,
   StatusNotification,
   type EngineStatusResult,
+  type ExportDatasetParams,
+  type ExportDatasetResult,
+  type PurgeDatasetResult,
   type FeedbackParams,
   type InitializationOptions,
   type ItemRef,
@@ -49,6 +55,10 @@ let lastGenerator: GeneratorConfig | undefined;
 
 /** Feedback that arrived while the engine was not ready; sent when it is back. */
 const pendingEvents: FeedbackEvent[] = [];
+/** Requests whose feedback must not be stored (winnow.dataset.enabled was off); bounded. */
+const notCollected = new Set<string>();
+/** Files already logged as excluded, so the log says it once per file. */
+const excludedLogged = new Set<string>();
 const MAX_PENDING_EVENTS = 10_000;
 let droppedEvents = 0;
 
@@ -111,7 +121,7 @@ function generatorOf(s: WinnowSettings): GeneratorConfig {
 }
 
 /** Tells the client about a generator problem once, and that it is gone once it is. */
-function reportProblem(problem: GeneratorProblem | undefined): void {
+function reportProblem(problem: { code: string; message: string } | undefined): void {
   const key = problem ? `${problem.code}:${problem.message}` : undefined;
   if (key === shownProblem) return;
   shownProblem = key;
@@ -121,6 +131,7 @@ function reportProblem(problem: GeneratorProblem | undefined): void {
 }
 
 connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, token) => {
+  const received = performance.now();
   const doc = documents.get(params.textDocument.uri);
   if (!doc || !host) return null;
   const settings = await settingsFor(doc.uri);
@@ -132,24 +143,37 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     log(`no completion for ${doc.uri}: ${built.reason}`);
     return null;
   }
+  const excluded = isExcluded(built.context.filePath, settings.exclude);
+  if (excluded.excluded) {
+    if (!excludedLogged.has(doc.uri)) {
+      excludedLogged.add(doc.uri);
+      log(`no completions for ${built.context.filePath}: excluded by ${excluded.pattern ?? 'a pattern'} (never sent to the model nor stored)`);
+    }
+    return null;
+  }
   const generator = generatorOf(settings);
   lastGenerator = generator;
   let reply: CompleteReply;
   try {
     reply = await host.request(
       'complete',
-      { ...built.context, n: settings.candidates, budgetMs: settings.latencyBudgetMs, generator },
+      { ...built.context, n: settings.candidates, budgetMs: settings.latencyBudgetMs, generator, dataset: settings.dataset },
       settings.latencyBudgetMs + 250,
     );
   } catch (e) {
     if (!(e instanceof NotReadyError)) log(`completion failed: ${(e as Error).message}`);
     return null;
   }
-  if (reply.problem?.code !== 'timeout') reportProblem(reply.problem);
+  if (!settings.dataset.enabled) {
+    notCollected.add(reply.requestId);
+    if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
+  }
+  if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
+  const latencyMs = Math.round(performance.now() - received);
   const items: InlineCompletionItem[] = reply.candidates.map((c) => {
-    const ref: ItemRef = { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of };
+    const ref: ItemRef = { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of, rankerVersion: reply.rankerVersion, latencyMs };
     return {
       insertText: c.text,
       range: { start: params.position, end: params.position },
@@ -161,11 +185,14 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
 
 connection.onNotification(FeedbackNotification, (p: FeedbackParams) => {
   if (!p?.item?.requestId || !p.item.candidateId) return;
+  if (notCollected.has(p.item.requestId)) return; // collection was off for it
   pendingEvents.push({
     kind: p.kind,
     requestId: p.item.requestId,
     candidateId: p.item.candidateId,
     rank: p.item.rank,
+    ...(typeof p.item.rankerVersion === 'string' ? { rankerVersion: p.item.rankerVersion } : {}),
+    ...(typeof p.item.latencyMs === 'number' ? { latencyMs: p.item.latencyMs } : {}),
     time: typeof p.time === 'number' ? p.time : Date.now(),
     ...(p.data ? { data: p.data } : {}),
   });
@@ -212,6 +239,19 @@ connection.onRequest(RetrainRankerRequest, (): RetrainResult => ({
   started: false,
   message: `Nothing to train yet: this version of Winnow ranks with a built-in ranker (${lastStatus.rankerVersion ?? 'builtin-1'}, hand-chosen weights). Learning from your accepts and rejects arrives with ranker training; your feedback is already being recorded for it.`,
 }));
+
+connection.onRequest(ExportDatasetRequest, async (p: ExportDatasetParams): Promise<ExportDatasetResult> => {
+  if (!host) throw new Error('not initialized');
+  await flushEvents();
+  const r = await host.request('export', { out: p.path }, 300_000);
+  return { path: r.path, count: r.count, bySource: r.stats.bySource };
+});
+
+connection.onRequest(PurgeDatasetRequest, async (): Promise<PurgeDatasetResult> => {
+  if (!host) throw new Error('not initialized');
+  pendingEvents.length = 0; // nothing queued survives a purge
+  return host.request('purge', { confirm: true }, 120_000);
+});
 
 documents.onDidClose((e) => debouncer.forget(e.document.uri));
 

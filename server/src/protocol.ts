@@ -9,6 +9,8 @@
  * - `winnow/engineStatus`  request, client → server: full engine status (for the menu).
  * - `winnow/restartEngine` request, client → server: stop and start the engine.
  * - `winnow/retrainRanker` request, client → server: ask for a ranker retrain.
+ * - `winnow/exportDataset` request, client → server: write the training triplets as JSONL.
+ * - `winnow/purgeDataset`  request, client → server: delete everything stored (the client confirms first).
  *
  * Each inline completion item the server returns carries a `command` whose id is
  * {@link ACCEPT_COMMAND} and whose single argument is an {@link ItemRef}; VS Code runs it when
@@ -29,6 +31,10 @@ export interface ItemRef {
   rank: number;
   /** Total candidates in the list the item came from. */
   of: number;
+  /** Ranker version that ranked the list. */
+  rankerVersion?: string;
+  /** Milliseconds from the server receiving the request to answering it. */
+  latencyMs?: number;
 }
 
 export type EngineState = 'starting' | 'ready' | 'restarting' | 'down';
@@ -51,7 +57,8 @@ export interface StatusParams {
 export const StatusNotification = 'winnow/status';
 
 export interface FeedbackParams {
-  kind: 'shown' | 'accepted' | 'partially_accepted' | 'rejected';
+  /** See engine/src/protocol.ts EventKind and docs/feedback-events.md. */
+  kind: 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival';
   item: ItemRef;
   /** Milliseconds since the epoch. */
   time: number;
@@ -89,6 +96,24 @@ export interface RetrainResult {
 }
 export const RetrainRankerRequest = 'winnow/retrainRanker';
 
+export interface ExportDatasetParams {
+  /** Absolute path of the JSONL file to write. */
+  path: string;
+}
+export interface ExportDatasetResult {
+  path: string;
+  count: number;
+  /** Triplets by source, for the message shown to the user. */
+  bySource: Record<string, number>;
+}
+export const ExportDatasetRequest = 'winnow/exportDataset';
+
+export interface PurgeDatasetResult {
+  requests: number;
+  events: number;
+}
+export const PurgeDatasetRequest = 'winnow/purgeDataset';
+
 /**
  * Initialization options the client passes to the server (`initializationOptions`).
  * Settings that can change at run time are pulled per request with `workspace/configuration`.
@@ -118,6 +143,9 @@ export interface WinnowSettings {
   candidates: number;
   latencyBudgetMs: number;
   debounceMs: number;
+  dataset: { enabled: boolean; maxSizeMB: number };
+  /** Extra globs of files never sent to the model nor stored (winnow.exclude). */
+  exclude: string[];
 }
 
 export const DEFAULT_SETTINGS: WinnowSettings = {
@@ -126,6 +154,8 @@ export const DEFAULT_SETTINGS: WinnowSettings = {
   candidates: 8,
   latencyBudgetMs: 1500,
   debounceMs: 75,
+  dataset: { enabled: true, maxSizeMB: 512 },
+  exclude: [],
 };
 
 /** Normalizes raw `winnow` settings (anything the user typed) into {@link WinnowSettings}. */
@@ -138,6 +168,9 @@ export function settingsFrom(raw: unknown): WinnowSettings {
   const num = (v: unknown, d: number, min: number, max: number): number =>
     typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : d;
   const backend = pick(g.backend, r['generator.backend']);
+  const ds = (typeof r.dataset === 'object' && r.dataset !== null ? r.dataset : {}) as Record<string, unknown>;
+  const datasetEnabled = pick(ds.enabled, r['dataset.enabled']);
+  const exclude = Array.isArray(r.exclude) ? r.exclude.filter((x): x is string => typeof x === 'string' && x.length > 0) : [];
   const d = DEFAULT_SETTINGS;
   return {
     enabled: typeof r.enabled === 'boolean' ? r.enabled : d.enabled,
@@ -152,5 +185,10 @@ export function settingsFrom(raw: unknown): WinnowSettings {
     candidates: Math.round(num(r.candidates, d.candidates, 1, 64)),
     latencyBudgetMs: num(r.latencyBudgetMs, d.latencyBudgetMs, 50, 60_000),
     debounceMs: num(r.debounceMs, d.debounceMs, 0, 2000),
+    dataset: {
+      enabled: typeof datasetEnabled === 'boolean' ? datasetEnabled : d.dataset.enabled,
+      maxSizeMB: num(pick(ds.maxSizeMB, r['dataset.maxSizeMB']), d.dataset.maxSizeMB, 1, 1_000_000),
+    },
+    exclude,
   };
 }

@@ -155,6 +155,25 @@ describe('language server', () => {
     }
   });
 
+  test('excluded files (.env, key stores, winnow.exclude globs) are never sent to the model', async () => {
+    server.settings = settingsFor(fixture.url, { exclude: ['**/private_*.py'] });
+    try {
+      const before = fixture.requests.length;
+      for (const [uri, lang] of [
+        ['file:///work/demo/.env', 'dotenv'],
+        ['file:///work/demo/certs/server.pem', 'plaintext'],
+        ['file:///work/demo/private_notes.py', 'python'],
+      ] as const) {
+        await server.open(uri, lang, 'API_KEY=abc\n');
+        assert.deepEqual(await server.complete(uri, 1, 0), [], uri);
+      }
+      assert.equal(fixture.requests.length, before, 'nothing reached the model server');
+      assert.ok((await server.complete(DOC, 2, 0)).length > 0, 'other files still complete');
+    } finally {
+      server.settings = settingsFor(fixture.url);
+    }
+  });
+
   test('two servers (two windows) share one engine', async () => {
     const second = await startServer(dir, settingsFor(fixture.url));
     try {
