@@ -13,7 +13,7 @@ export interface WinnowApi {
   /** The last `winnow/status` the server sent, if any. */
   readonly status: StatusParams | undefined;
   readonly onDidChangeStatus: vscode.Event<StatusParams>;
-  /** Every `winnow/feedback` notification the extension sends (shown, accepted). */
+  /** Every `winnow/feedback` notification the extension sends (see docs/feedback-events.md). */
   readonly onDidSendFeedback: vscode.Event<FeedbackParams>;
   /** What the status bar item shows now. */
   statusBar(): StatusBarSnapshot;

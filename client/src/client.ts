@@ -1,7 +1,7 @@
 /**
  * The LanguageClient's options: how the server process is started, which documents it sees,
  * what it is told at initialization, the restart policy, and the inline-completion middleware
- * that logs which candidate was shown.
+ * that hands each list VS Code will apply to the feedback capture (feedback/vscodeAdapter.ts).
  */
 import * as vscode from 'vscode';
 import {
@@ -20,6 +20,7 @@ import {
 } from 'vscode-languageclient/node';
 import type { ItemRef } from '../../server/src/protocol';
 import type { Bootstrap } from './bootstrap';
+import type { AppliedInlineCompletions } from './feedback/vscodeAdapter';
 
 export const CLIENT_ID = 'winnow';
 export const CLIENT_NAME = 'Winnow Language Server';
@@ -33,8 +34,11 @@ export interface ClientDeps {
   log: vscode.LogOutputChannel;
   /** The server crashed too often and stays down; `reason` is for the user. */
   onGiveUp(reason: string): void;
-  /** The server answered a completion request; `item` is the candidate VS Code shows first. */
-  onShown(item: ItemRef): void;
+  /**
+   * The server answered a completion request and VS Code will apply the answer (it was neither
+   * cancelled nor overtaken by an edit); the feedback capture decides what is shown.
+   */
+  onInlineCompletions(applied: AppliedInlineCompletions): void;
 }
 
 export function createClient(boot: Bootstrap, deps: ClientDeps): LanguageClient {
@@ -55,17 +59,19 @@ export function createClient(boot: Bootstrap, deps: ClientDeps): LanguageClient 
     errorHandler: new RestartPolicy(deps.log, deps.onGiveUp),
     middleware: {
       async provideInlineCompletionItems(document, position, context, token, next) {
+        const version = document.version;
         const result = await next(document, position, context, token);
-        if (!result || token.isCancellationRequested) return result;
-        const items = Array.isArray(result) ? result : result.items;
-        // VS Code's stable API does not tell an extension which item is on screen: the user
-        // cycles through candidates (Alt+] / Alt+[) without any event reaching us. So only the
-        // first item, the one VS Code displays when the list arrives (rank 0, best first), is
-        // logged as `shown` here; acceptance of any item is logged by its command
-        // (ACCEPT_COMMAND), which carries that item's own ItemRef.
-        const refs = items.map((item) => itemRefOf(item.command)).filter((r): r is ItemRef => r !== undefined);
-        const first = refs.find((r) => r.rank === 0) ?? refs[0];
-        if (first) deps.onShown(first);
+        // VS Code drops an answer that comes after a cancellation or after a newer edit; it
+        // applies any other, and an empty one hides the suggestion on screen. Which item is
+        // displayed, and whether it is, the stable API does not say: feedback/vscodeAdapter.ts
+        // and docs/feedback-events.md say what is inferred from what.
+        if (!token.isCancellationRequested && document.version === version) {
+          try {
+            deps.onInlineCompletions({ document, position, context, result });
+          } catch (err) {
+            deps.log.error(`feedback for inline completions: ${String(err)}`);
+          }
+        }
         return result;
       },
     },

@@ -79,15 +79,33 @@ export async function openEngineLog(ctx: Ctx): Promise<void> {
   await vscode.window.showTextDocument(vscode.Uri.file(file), { preview: true });
 }
 
-/** The internal ACCEPT_COMMAND: VS Code runs it with the item's ItemRef when the user accepts an item. */
+/**
+ * The internal ACCEPT_COMMAND: VS Code runs it with the item's ItemRef when the user accepts an
+ * item; the feedback capture sends `accepted` (and starts the survival checks).
+ */
 export function didAcceptCompletion(ctx: Ctx): Cmd {
   return (item: unknown) => {
     if (!isItemRef(item)) {
       ctx.log.warn(`accept command with an unexpected argument: ${JSON.stringify(item)}`);
       return;
     }
-    ctx.sendFeedback({ kind: 'accepted', item, time: Date.now() });
+    ctx.feedback.onAccept(item);
   };
+}
+
+/** `winnow.acceptNextWord` (Ctrl/Cmd+Right while ghost text is visible): VS Code's, recorded as `partially_accepted`. */
+export function acceptNextWord(ctx: Ctx): Cmd {
+  return () => ctx.feedback.acceptNextWord();
+}
+
+/** `winnow.acceptNextLine`: VS Code's, recorded as `partially_accepted`. */
+export function acceptNextLine(ctx: Ctx): Cmd {
+  return () => ctx.feedback.acceptNextLine();
+}
+
+/** `winnow.dismissInlineSuggestion` (Escape while ghost text is visible): recorded as `rejected` (dismissed), then hidden. */
+export function dismissInlineSuggestion(ctx: Ctx): Cmd {
+  return () => ctx.feedback.dismiss();
 }
 
 interface MenuItem extends vscode.QuickPickItem {

@@ -22,8 +22,9 @@ import {
   type StatusParams,
 } from '../../server/src/protocol';
 import { bootstrap, errorMessage, resolveDataDir, type Bootstrap } from './bootstrap';
-import { createClient } from './client';
+import { createClient, itemRefOf } from './client';
 import { ENGINE_RESTART_SETTINGS, SECTION, restartSettingsAffected, type RestartSetting } from './config';
+import { FeedbackAdapter } from './feedback/vscodeAdapter';
 import { ProblemNotifier, StatusBar, type ServerState } from './statusBar';
 
 export const NOT_RUNNING = 'Winnow is not running';
@@ -32,6 +33,8 @@ export class Ctx implements vscode.Disposable {
   readonly log: vscode.LogOutputChannel;
   readonly serverChannel: vscode.LogOutputChannel;
   readonly statusBar: StatusBar;
+  /** Feedback capture (shown, accepted, partially accepted, rejected, survival); outlives client restarts. */
+  readonly feedback: FeedbackAdapter;
   private readonly problems: ProblemNotifier;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onStatusEmitter = new vscode.EventEmitter<StatusParams>();
@@ -59,7 +62,9 @@ export class Ctx implements vscode.Disposable {
     this.serverChannel = vscode.window.createOutputChannel('Winnow Language Server', { log: true });
     this.statusBar = new StatusBar();
     this.problems = new ProblemNotifier((err) => this.log.error(`showing a problem: ${errorMessage(err)}`));
+    this.feedback = new FeedbackAdapter({ send: (p) => this.sendFeedback(p), log: this.log, itemRefOf });
     this.disposables.push(
+      this.feedback,
       this.log,
       this.serverChannel,
       this.statusBar,
@@ -179,6 +184,8 @@ export class Ctx implements vscode.Disposable {
 
   /** Stops the client; VS Code awaits this on deactivate. */
   async disposeAsync(): Promise<void> {
+    // Pending survival checks are measured now, while the client can still send them.
+    this.feedback.flush();
     try {
       await this.stop();
     } finally {
@@ -210,7 +217,7 @@ export class Ctx implements vscode.Disposable {
       serverChannel: this.serverChannel,
       log: this.log,
       onGiveUp: (reason) => this.onGiveUp(reason),
-      onShown: (item) => this.sendFeedback({ kind: 'shown', item, time: Date.now() }),
+      onInlineCompletions: (applied) => this.feedback.onInlineCompletions(applied),
     });
     this.client = client;
     this.clientDisposables.push(

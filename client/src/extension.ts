@@ -8,7 +8,9 @@ import { ACCEPT_COMMAND, EngineStatusRequest, type EngineStatusResult } from '..
 import type { WinnowApi } from './api';
 import { errorMessage } from './bootstrap';
 import * as commands from './commands';
+import * as dataset from './datasetCommands';
 import { Ctx } from './ctx';
+import { DISMISS_COMMAND, LINE_COMMAND, WORD_COMMAND } from './feedback/vscodeAdapter';
 
 /** The command table: every command the extension registers, and its factory. */
 const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
@@ -16,7 +18,13 @@ const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
   'winnow.restartEngine': commands.restartEngine,
   'winnow.showLogs': commands.showLogs,
   'winnow.showStatusMenu': commands.showStatusMenu,
+  'winnow.exportDataset': dataset.exportDataset,
+  'winnow.purgeDataset': dataset.purgeDataset,
+  'winnow.openDataFolder': dataset.openDataFolder,
   [ACCEPT_COMMAND]: commands.didAcceptCompletion,
+  [WORD_COMMAND]: commands.acceptNextWord,
+  [LINE_COMMAND]: commands.acceptNextLine,
+  [DISMISS_COMMAND]: commands.dismissInlineSuggestion,
 };
 
 let ctx: Ctx | undefined;

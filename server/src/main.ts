@@ -16,7 +16,7 @@ import {
   type InlineCompletionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import type { CompleteReply, FeedbackEvent, GeneratorConfig } from '../../engine/src/protocol';
+import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig } from '../../engine/src/protocol';
 import { buildContext } from './context';
 import { Debouncer } from './debounce';
 import { isExcluded } from './exclude';
@@ -210,8 +210,16 @@ async function flushEvents(): Promise<void> {
   try {
     while (pendingEvents.length > 0 && host.state === 'ready') {
       const batch = pendingEvents.slice(0, 500);
-      await host.request('event', { events: batch }, 5000);
-      pendingEvents.splice(0, batch.length); // only once the engine acknowledged them
+      try {
+        await host.request('event', { events: batch }, 5000);
+      } catch (e) {
+        // A batch the engine refuses as malformed (say, an event kind an older engine does
+        // not know) would block the queue for good: drop it, counted, and go on.
+        if (!(e instanceof ProtocolError && e.code === 'bad_request')) throw e;
+        droppedEvents += batch.length;
+        log(`the engine refused ${batch.length} feedback events (${e.message}); dropped (${droppedEvents} dropped so far)`);
+      }
+      pendingEvents.splice(0, batch.length); // only once the engine acknowledged (or refused) them
     }
   } catch (e) {
     if (!(e instanceof NotReadyError)) log(`could not deliver feedback events (${pendingEvents.length} queued): ${(e as Error).message}`);

@@ -92,6 +92,22 @@ describe('language server', () => {
     }
   });
 
+  test('a feedback batch the engine refuses is dropped and does not block the queue', async () => {
+    const items = await server.complete(DOC, 2, 0);
+    const ref = items[0]?.command?.arguments?.[0] as ItemRef;
+    await server.feedback({ kind: 'liked' as never, item: ref, time: Date.now() });
+    await waitFor('the refusal logged', () => server.logs.some((l) => /the engine refused 1 feedback events/.test(l)));
+    await server.feedback({ kind: 'rejected', item: ref, time: Date.now(), data: { reason: 'dismissed' } });
+    const info = readEngineInfo(dir);
+    assert.ok(info);
+    const c = new EngineClient(info.endpoint);
+    try {
+      await waitFor('the next event stored', async () => (await c.request('events', { requestId: ref.requestId }, 5000)).events.some((e) => e.kind === 'rejected'));
+    } finally {
+      c.close();
+    }
+  });
+
   test('an unreachable model server is reported once, not per keystroke, and cleared when it is back', async () => {
     const from = server.statuses.length;
     server.settings = settingsFor(`http://127.0.0.1:${await closedPort()}`);
