@@ -333,7 +333,15 @@ export class Engine {
       maxSizeMB: Math.round(this.writer.maxBytes / 1048576),
       held: this.writer.heldCount,
       ...(this.writer.problem ? { problem: this.writer.problem } : {}),
+      ...(this.takeRecoveredNotice() ?? {}),
     };
+  }
+
+  private takeRecoveredNotice(): { recovered: string } | undefined {
+    const aside = this.store.recoveredFrom;
+    if (!aside) return undefined;
+    this.store.recoveredFrom = undefined;
+    return { recovered: `Winnow's store was damaged and could not be opened; it was moved to ${aside} and a fresh store was started. Nothing was deleted.` };
   }
 
   private armIdleTimer(): void {

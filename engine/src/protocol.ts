@@ -176,7 +176,17 @@ export interface StatusReply {
   requestsServed: number;
   /** process.memoryUsage() of the engine, in MiB. */
   memory: { rssMiB: number; heapUsedMiB: number; externalMiB: number };
-  store: { file: string; requests: number; events: number; liveMB: number; maxSizeMB: number; held: number; problem?: string };
+  store: {
+    file: string;
+    requests: number;
+    events: number;
+    liveMB: number;
+    maxSizeMB: number;
+    held: number;
+    problem?: string;
+    /** Once, in the first status reply after start-up: the store was corrupt and was moved aside. */
+    recovered?: string;
+  };
   generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
 }
 

@@ -104,6 +104,9 @@ export interface RequestRecord {
 }
 
 export class Store {
+  /** Set when open() found the file corrupt: where the old file was moved. */
+  recoveredFrom?: string;
+
   private constructor(
     private readonly db: Database.Database,
     readonly file: string,
@@ -125,7 +128,9 @@ export class Store {
       for (const ext of ['', '-wal', '-shm']) {
         if (fs.existsSync(file + ext)) fs.renameSync(file + ext, aside + ext);
       }
-      return new Store(Store.openAndMigrate(file), file);
+      const store = new Store(Store.openAndMigrate(file), file);
+      store.recoveredFrom = aside;
+      return store;
     }
   }
 

@@ -77,7 +77,11 @@ export class EngineHost {
       this.opts.log(`engine pid ${info.pid} ready at ${info.endpoint}: ranker ${this.lastStatus.rankerVersion} on ${this.lastStatus.device}`);
       this.startWatch(info.pid);
       // After a crash, ready says what happened (the status bar's tooltip shows it).
-      this.setState('ready', reason === 'restarting' && message ? { message: `${message.replace(/; restarting it\.$/, '.')} Restarted at ${new Date().toLocaleTimeString()}.` } : {});
+      const recovered = this.lastStatus.store.recovered;
+      this.setState('ready', {
+        ...(reason === 'restarting' && message ? { message: `${message.replace(/; restarting it\.$/, '.')} Restarted at ${new Date().toLocaleTimeString()}.` } : {}),
+        ...(recovered ? { problem: { code: 'store_recovered', message: recovered } } : {}),
+      });
     } catch (e) {
       this.detach();
       const msg = `The Winnow engine could not start: ${(e as Error).message}`;

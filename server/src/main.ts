@@ -66,6 +66,7 @@ const log = (message: string) => connection.console.log(message);
 
 function sendStatus(s: StatusParams): void {
   lastStatus = s;
+  if (s.problem) shownProblem = `${s.problem.code}:${s.problem.message}`;
   void connection.sendNotification(StatusNotification, s).catch(() => undefined);
   if (s.state === 'ready') void flushEvents();
 }

@@ -80,6 +80,7 @@ export interface EngineStatusResult {
     uptimeMs: number;
     requestsServed: number;
     generator?: { backend: string; url?: string; reachable: boolean; problem?: { code: string; message: string } };
+    store?: { file: string; requests: number; events: number; liveMB: number; maxSizeMB: number; held: number; problem?: string; recovered?: string };
   };
   message?: string;
 }

@@ -111,8 +111,11 @@ test('a corrupt store is moved aside with a clear message, and a fresh one serve
     assert.equal(aside.length, 1, 'the corrupt file is kept aside, not deleted');
     assert.match(fs.readFileSync(path.join(dir, aside[0] ?? ''), 'utf8'), /not a database/);
     assert.match(fs.readFileSync(paths(dir).log, 'utf8'), /is not a usable SQLite database .* moved it to .*winnow\.db\.corrupt-\d+ and started a fresh one/);
+    const first = await engine.client.request('status', {}, 5000);
+    assert.match(first.store.recovered ?? '', /store was damaged .* moved to .*winnow\.db\.corrupt-\d+ .*Nothing was deleted/);
     await acceptSecond(engine, firstPrompt());
     const s = await engine.client.request('status', {}, 5000);
+    assert.equal(s.store.recovered, undefined, 'the notice is given once');
     assert.ok(s.store.events >= 4);
   } finally {
     await engine.stop();

@@ -169,6 +169,29 @@ const tests: TestCase[] = [
       console.log(`    accepted ${acc.item.candidateId} (rank ${acc.item.rank} of ${acc.item.of}), inserted ${after.length - before.length} characters`);
     },
   },
+  {
+    name: 'Export Dataset writes the triplets as JSONL; Purge Dataset empties the store',
+    timeoutMs: 60_000,
+    fn: async () => {
+      if (!env.pool) skip('needs the completion round trip (no recorded pool)');
+      const out = `${env.dataDir}/export/triplets.jsonl`;
+      // With a path argument the command skips its save dialog (as it does for other extensions).
+      await vscode.commands.executeCommand('winnow.exportDataset', out);
+      await waitFor('the export file', () => fs.existsSync(out), 30_000);
+      const lines = fs.readFileSync(out, 'utf8').split('\n').filter(Boolean);
+      for (const line of lines) {
+        const t = JSON.parse(line) as Record<string, unknown>;
+        for (const k of ['prompt', 'chosen', 'rejected', 'source', 'weight', 'split']) assert.ok(k in t, `${k} in ${line.slice(0, 80)}`);
+      }
+      console.log(`    exported ${lines.length} triplets`);
+      // `true` stands for the confirmation the modal asks a person for.
+      await vscode.commands.executeCommand('winnow.purgeDataset', true);
+      const status = await theApi().engineStatus();
+      assert.ok(status.engine, JSON.stringify(status));
+      const store = status.engine.store;
+      assert.deepEqual([store?.requests, store?.events], [0, 0], 'the store is empty after the purge');
+    },
+  },
 ];
 
 export async function run(): Promise<void> {
