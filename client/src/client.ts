@@ -53,7 +53,7 @@ export function createClient(boot: Bootstrap, deps: ClientDeps): LanguageClient 
 
   const clientOptions: LanguageClientOptions = {
     documentSelector: documentSelector(deps.packageJSON),
-    initializationOptions: boot.init,
+    initializationOptions: { ...boot.init, workspaceTrusted: vscode.workspace.isTrusted },
     outputChannel: deps.serverChannel,
     revealOutputChannelOn: RevealOutputChannelOn.Never,
     errorHandler: new RestartPolicy(deps.log, deps.onGiveUp),

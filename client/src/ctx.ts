@@ -18,12 +18,14 @@ import {
   FeedbackNotification,
   RestartEngineRequest,
   StatusNotification,
+  WorkspaceTrustNotification,
   type FeedbackParams,
   type StatusParams,
 } from '../../server/src/protocol';
 import { bootstrap, errorMessage, resolveDataDir, type Bootstrap } from './bootstrap';
 import { createClient, itemRefOf } from './client';
 import { ENGINE_RESTART_SETTINGS, SECTION, restartSettingsAffected, type RestartSetting } from './config';
+import { ExecutionConsent } from './execution';
 import { FeedbackAdapter } from './feedback/vscodeAdapter';
 import { ProblemNotifier, StatusBar, type ServerState } from './statusBar';
 
@@ -35,6 +37,7 @@ export class Ctx implements vscode.Disposable {
   readonly statusBar: StatusBar;
   /** Feedback capture (shown, accepted, partially accepted, rejected, survival); outlives client restarts. */
   readonly feedback: FeedbackAdapter;
+  private readonly execution: ExecutionConsent;
   private readonly problems: ProblemNotifier;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onStatusEmitter = new vscode.EventEmitter<StatusParams>();
@@ -63,7 +66,11 @@ export class Ctx implements vscode.Disposable {
     this.statusBar = new StatusBar();
     this.problems = new ProblemNotifier((err) => this.log.error(`showing a problem: ${errorMessage(err)}`));
     this.feedback = new FeedbackAdapter({ send: (p) => this.sendFeedback(p), log: this.log, itemRefOf });
+    this.execution = new ExecutionConsent((p) => {
+      this.client?.sendNotification(WorkspaceTrustNotification, p).catch(this.logError('sending workspace trust'));
+    }, this.log);
     this.disposables.push(
+      this.execution,
       this.feedback,
       this.log,
       this.serverChannel,
@@ -217,7 +224,10 @@ export class Ctx implements vscode.Disposable {
       serverChannel: this.serverChannel,
       log: this.log,
       onGiveUp: (reason) => this.onGiveUp(reason),
-      onInlineCompletions: (applied) => this.feedback.onInlineCompletions(applied),
+      onInlineCompletions: (applied) => {
+        this.feedback.onInlineCompletions(applied);
+        this.execution.maybeAsk();
+      },
     });
     this.client = client;
     this.clientDisposables.push(

@@ -59,6 +59,12 @@ export interface CompleteRequest {
   generator: GeneratorConfig;
   /** The user's dataset settings (winnow.dataset.*); absent: collect, default cap. */
   dataset?: DatasetSettings;
+  /**
+   * Run the candidates against the tests found above the cursor (docstring examples), in
+   * the sandbox, and rank the ones that pass first. The server sets it only for a trusted
+   * workspace whose user allowed execution (winnow.execution.enabled).
+   */
+  execute?: boolean;
 }
 
 export interface DatasetSettings {
@@ -80,6 +86,8 @@ export interface Candidate {
   meanLogprob?: number;
   /** How many raw samples collapsed into this candidate after post-processing. */
   votes: number;
+  /** Outcome of running it against the tests found above the cursor, when it ran in time. */
+  tests?: { passed: number; total: number; error?: 'syntax' | 'timeout' | 'exception' };
 }
 
 export interface GeneratorProblem {
@@ -101,6 +109,23 @@ export interface CompleteReply {
   problem?: GeneratorProblem;
   /** Set while the store cannot be written (for example a full disk). */
   storeProblem?: string;
+  /** What execution did for this request, when it was asked for. */
+  execution?: ExecutionSummary;
+}
+
+export interface ExecutionSummary {
+  /** Tests found above the cursor (docstring examples). */
+  tests: number;
+  /** Candidates run to the end within the latency budget. */
+  ran: number;
+  /** Candidates that passed every test. */
+  passedAll: number;
+  /** Runs still going when the reply left; their outcomes are stored when they finish. */
+  background: number;
+  /** Why nothing ran, when nothing did (no tests found, language not supported, ...). */
+  skipped?: string;
+  /** The containment the sandbox applied (see docs/sandbox.md). */
+  containment?: string[];
 }
 
 /**

@@ -31,6 +31,7 @@ import {
   RetrainRankerRequest,
   settingsFrom,
   StatusNotification,
+  WorkspaceTrustNotification,
   type EngineStatusResult,
   type ExportDatasetParams,
   type ExportDatasetResult,
@@ -42,6 +43,7 @@ import {
   type RetrainResult,
   type StatusParams,
   type WinnowSettings,
+  type WorkspaceTrustParams,
 } from './protocol';
 
 const connection = createConnection(ProposedFeatures.all);
@@ -52,6 +54,8 @@ let host: EngineHost | undefined;
 let lastStatus: StatusParams = { state: 'starting' };
 let shownProblem: string | undefined;
 let lastGenerator: GeneratorConfig | undefined;
+/** VS Code workspace trust, from the client; candidates never run in an untrusted workspace. */
+let workspaceTrusted = false;
 
 /** Feedback that arrived while the engine was not ready; sent when it is back. */
 const pendingEvents: FeedbackEvent[] = [];
@@ -76,6 +80,7 @@ connection.onInitialize((params: InitializeParams) => {
   if (!init?.dataDir || !init.engineScript) {
     throw new Error('Winnow language server needs initializationOptions.dataDir and .engineScript');
   }
+  workspaceTrusted = init.workspaceTrusted === true;
   host = new EngineHost({
     dataDir: init.dataDir,
     nodePath: init.nodePath || process.execPath,
@@ -98,6 +103,11 @@ connection.onInitialized(() => {
 });
 
 connection.onDidChangeConfiguration(() => settingsCache.clear());
+
+connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
+  workspaceTrusted = p?.trusted === true;
+  log(`workspace trust: ${workspaceTrusted ? 'trusted' : 'not trusted'} (candidates ${workspaceTrusted ? 'may run when allowed' : 'never run'})`);
+});
 
 function settingsFor(uri: string): Promise<WinnowSettings> {
   const cached = settingsCache.get(uri);
@@ -158,7 +168,14 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   try {
     reply = await host.request(
       'complete',
-      { ...built.context, n: settings.candidates, budgetMs: settings.latencyBudgetMs, generator, dataset: settings.dataset },
+      {
+        ...built.context,
+        n: settings.candidates,
+        budgetMs: settings.latencyBudgetMs,
+        generator,
+        dataset: settings.dataset,
+        execute: workspaceTrusted && settings.execution === 'on',
+      },
       settings.latencyBudgetMs + 250,
     );
   } catch (e) {
@@ -170,6 +187,15 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
   }
   if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
+  const ex = reply.execution;
+  if (ex) {
+    log(
+      ex.skipped
+        ? `execution: ${ex.skipped}`
+        : `execution: ${ex.passedAll} of ${reply.candidates.length} candidates passed the ${ex.tests} docstring example${ex.tests === 1 ? '' : 's'}` +
+            ` (${ex.ran} ran in time${ex.background ? `, ${ex.background} finishing in the background` : ''}; sandbox: ${(ex.containment ?? []).join(', ') || 'none'})`,
+    );
+  }
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);

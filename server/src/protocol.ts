@@ -11,6 +11,7 @@
  * - `winnow/retrainRanker` request, client → server: ask for a ranker retrain.
  * - `winnow/exportDataset` request, client → server: write the training triplets as JSONL.
  * - `winnow/purgeDataset`  request, client → server: delete everything stored (the client confirms first).
+ * - `winnow/workspaceTrust` notification, client → server: the workspace's trust changed.
  *
  * Each inline completion item the server returns carries a `command` whose id is
  * {@link ACCEPT_COMMAND} and whose single argument is an {@link ItemRef}; VS Code runs it when
@@ -128,7 +129,14 @@ export interface InitializationOptions {
   nodePath: string;
   /** Extra environment for the engine process. */
   engineEnv?: Record<string, string>;
+  /** Whether the workspace is trusted (VS Code workspace trust); candidates never run otherwise. */
+  workspaceTrusted?: boolean;
 }
+
+export interface WorkspaceTrustParams {
+  trusted: boolean;
+}
+export const WorkspaceTrustNotification = 'winnow/workspaceTrust';
 
 /** The settings the server reads from the `winnow` section. */
 export interface WinnowSettings {
@@ -147,6 +155,8 @@ export interface WinnowSettings {
   dataset: { enabled: boolean; maxSizeMB: number };
   /** Extra globs of files never sent to the model nor stored (winnow.exclude). */
   exclude: string[];
+  /** winnow.execution.enabled: run candidates against tests (trusted workspaces only). */
+  execution: 'off' | 'ask' | 'on';
 }
 
 export const DEFAULT_SETTINGS: WinnowSettings = {
@@ -157,6 +167,7 @@ export const DEFAULT_SETTINGS: WinnowSettings = {
   debounceMs: 75,
   dataset: { enabled: true, maxSizeMB: 512 },
   exclude: [],
+  execution: 'ask',
 };
 
 /** Normalizes raw `winnow` settings (anything the user typed) into {@link WinnowSettings}. */
@@ -171,6 +182,8 @@ export function settingsFrom(raw: unknown): WinnowSettings {
   const backend = pick(g.backend, r['generator.backend']);
   const ds = (typeof r.dataset === 'object' && r.dataset !== null ? r.dataset : {}) as Record<string, unknown>;
   const datasetEnabled = pick(ds.enabled, r['dataset.enabled']);
+  const ex = (typeof r.execution === 'object' && r.execution !== null ? r.execution : {}) as Record<string, unknown>;
+  const execution = pick(ex.enabled, r['execution.enabled']);
   const exclude = Array.isArray(r.exclude) ? r.exclude.filter((x): x is string => typeof x === 'string' && x.length > 0) : [];
   const d = DEFAULT_SETTINGS;
   return {
@@ -191,5 +204,6 @@ export function settingsFrom(raw: unknown): WinnowSettings {
       maxSizeMB: num(pick(ds.maxSizeMB, r['dataset.maxSizeMB']), d.dataset.maxSizeMB, 1, 1_000_000),
     },
     exclude,
+    execution: execution === 'off' || execution === 'ask' || execution === 'on' ? execution : d.execution,
   };
 }
