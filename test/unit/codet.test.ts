@@ -74,3 +74,8 @@ test('pass@k: the unbiased estimator 1 − C(n−c, k)/C(n, k)', () => {
   assert.equal(passAtK(100, 100, 100), 1);
   for (const [n, c, k] of [[5, 6, 1], [5, 1, 6], [5, 1, 0], [5, 1.5, 1], [-1, 0, 1]] as const) assert.throws(() => passAtK(n, c, k), RangeError);
 });
+
+test('an excluded candidate (score -Infinity) never ties with the best', () => {
+  assert.equal(passAt1OfRanking([Number.NEGATIVE_INFINITY, 0, 0], [true, false, false]), 0);
+  assert.equal(passAt1OfRanking([Number.NEGATIVE_INFINITY, Number.NEGATIVE_INFINITY], [true, false]), 0.5);
+});
