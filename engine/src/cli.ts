@@ -8,6 +8,7 @@
  *   winnow triplets --data-dir D [--json] [--limit N]
  *   winnow export   --data-dir D --out FILE.jsonl
  *   winnow purge    --data-dir D --yes
+ *   winnow bench    --problems P --samples S --tests T [--labels L] [--json] [--picks-out F] [--cache-dir D] [--limit N]
  *   winnow stop     --data-dir D
  *
  * Every command takes --data-dir (default: $WINNOW_DATA_DIR, else ~/.winnow).
@@ -18,6 +19,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { EngineClient } from './client';
 import { paths, readEngineInfo } from './discovery';
+import { runBench } from './bench/humaneval';
 import { exportTriplets, listTriplets } from './dataset';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
@@ -39,6 +41,8 @@ Commands:
   export     write the triplets as JSONL (prompt, chosen, rejected + metadata), the layout
              reward-model trainers such as TRL's RewardTrainer read
   purge      delete everything in the store (needs --yes)
+  bench      ranking quality on a recorded candidate pool (HumanEval): labels every
+             candidate by running it in the sandbox, then pass@1 of each way of picking
   stop       ask the running engine to stop
 
 Options:
@@ -53,6 +57,9 @@ Options:
   events:   --limit N (default 1000, newest last)
   triplets: --limit N (default 100)
   export:   --out FILE (required)
+  bench:    --problems problems.jsonl --samples codegen16b_samples.jsonl
+            --tests codegen16b_generated_tests.jsonl [--labels codegen16b_labels.jsonl]
+            [--json] [--picks-out FILE] [--cache-dir DIR (default DATA_DIR/bench-cache)] [--limit N tasks]
 The data commands (events, triplets, export, purge) go through the running engine when
 there is one, and open the store directly otherwise; they never start an engine.
 `;
@@ -107,6 +114,12 @@ async function main(argv: string[]): Promise<void> {
         out: { type: 'string' },
         yes: { type: 'boolean' },
         'max-db-pages': { type: 'string' },
+        problems: { type: 'string' },
+        samples: { type: 'string' },
+        tests: { type: 'string' },
+        labels: { type: 'string' },
+        'picks-out': { type: 'string' },
+        'cache-dir': { type: 'string' },
         'store-memory-cap': { type: 'string' },
       },
     });
@@ -130,6 +143,8 @@ async function main(argv: string[]): Promise<void> {
       return exportCommand(dataDir, v.out);
     case 'purge':
       return purge(dataDir, Boolean(v.yes));
+    case 'bench':
+      return bench(dataDir, v);
     case 'stop':
       return stop(dataDir);
     default:
@@ -387,6 +402,63 @@ async function purge(dataDir: string, yes: boolean): Promise<void> {
     (s) => s.purge(),
   ).catch((e: Error) => fail(e.message));
   process.stdout.write(`purged ${r.requests} requests and ${r.events} events\n`);
+}
+
+async function bench(dataDir: string, v: Record<string, string | boolean | undefined>): Promise<void> {
+  for (const k of ['problems', 'samples', 'tests'] as const) {
+    if (typeof v[k] !== 'string') fail(`bench needs --${k} FILE (see winnow --help)`, 2);
+    if (!fs.existsSync(v[k] as string)) fail(`--${k}: no such file ${v[k] as string}`, 2);
+  }
+  const limit = v.limit === undefined ? undefined : Number(v.limit);
+  if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) fail('--limit must be a positive integer', 2);
+  const tty = process.stderr.isTTY;
+  let lastShown = 0;
+  const t0 = Date.now();
+  const { result, picks } = await runBench({
+    problems: path.resolve(v.problems as string),
+    samples: path.resolve(v.samples as string),
+    tests: path.resolve(v.tests as string),
+    ...(typeof v.labels === 'string' ? { labels: path.resolve(v.labels) } : {}),
+    cacheDir: path.resolve(typeof v['cache-dir'] === 'string' ? v['cache-dir'] : path.join(dataDir, 'bench-cache')),
+    ...(limit ? { limit } : {}),
+    onProgress: (done, total, executed) => {
+      const now = Date.now();
+      if (done !== total && now - lastShown < (tty ? 250 : 10_000)) return;
+      lastShown = now;
+      const secs = (now - t0) / 1000;
+      const eta = done > 0 ? Math.round((secs / done) * (total - done)) : 0;
+      const line = `labelled ${done}/${total} candidates (${executed} executed, the rest from cache) · ${Math.round(secs)} s · about ${eta} s left`;
+      process.stderr.write(tty ? `\r${line}   ` : `${line}\n`);
+    },
+  }).catch((e: Error) => fail(e.message));
+  if (tty) process.stderr.write('\n');
+  if (typeof v['picks-out'] === 'string') {
+    const out = path.resolve(v['picks-out']);
+    fs.writeFileSync(out, picks.map((p) => JSON.stringify({ task_id: p.taskId, method: p.method, ranking: p.ranking })).join('\n') + '\n');
+    process.stderr.write(`wrote ${picks.length} rankings to ${out}\n`);
+  }
+  if (v.json) {
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    return;
+  }
+  const p = result.pass1;
+  const rows: [string, number][] = [
+    ['a random sample', p.random],
+    ['CodeT dual agreement with the model-written tests', p.codet],
+    ['keep samples that pass the examples in the original docstring', p.docstringFilter],
+    ['docstring-example filter, then CodeT dual agreement', p.docstringFilterThenCodet],
+    ['best of 10 (pass@10)', p.passAt10],
+    ['best of 100 (pass@100)', p.passAt100],
+  ];
+  process.stdout.write(`| method | pass@1 |\n| --- | ---: |\n${rows.map(([m, x]) => `| ${m} | ${x.toFixed(1)} |`).join('\n')}\n`);
+  process.stdout.write(
+    `\n${result.tasks} tasks, ${result.samples} candidates: ${result.executed} executed, ${result.cached} from cache, in ${(result.wallMs / 1000).toFixed(1)} s. ` +
+      `Docstring examples found for ${result.examples.tasksWithExamples} tasks (${result.examples.totalExamples} in all); ${result.generatedTests.perTaskMean.toFixed(1)} model-written tests per task.\n`,
+  );
+  if (result.labelAgreement) {
+    const a = result.labelAgreement;
+    process.stdout.write(`Labels agree with the reference on ${a.agree}/${a.total} candidates (${(100 * a.fraction).toFixed(2)}%).\n`);
+  }
 }
 
 async function stop(dataDir: string): Promise<void> {

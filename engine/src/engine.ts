@@ -29,6 +29,7 @@ import {
   type DecodedRequest,
   type ErrorBody,
   type EventsRequest,
+  type ExecutionSummary,
   type ExportRequest,
   type FeedbackEvent,
   type PurgeRequest,
@@ -39,6 +40,7 @@ import {
 } from './protocol';
 import { loadActiveRanker, type Ranker } from './ranker/ranker';
 import { exportTriplets, listTriplets } from './dataset';
+import { executeCandidates, rerankByOutcome } from './execution';
 import { Store } from './store';
 import { StoreWriter } from './storeWriter';
 
@@ -237,7 +239,7 @@ export class Engine {
     const order = processed
       .map((c, i) => ({ c, i, score: scores[i] ?? 0 }))
       .sort((a, b) => b.score - a.score || b.c.votes - a.c.votes || a.c.firstSample - b.c.firstSample);
-    const candidates: Candidate[] = order.map(({ c, i, score }, rank) => ({
+    let candidates: Candidate[] = order.map(({ c, i, score }, rank) => ({
       id: `${requestId}:${i}`,
       text: c.text,
       score,
@@ -245,6 +247,25 @@ export class Engine {
       votes: c.votes,
       ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
     }));
+    let execution: ExecutionSummary | undefined;
+    if (req.execute === true && candidates.length > 0) {
+      // What is left of the budget, less a margin for the reply.
+      const left = req.budgetMs - (performance.now() - t0) - 30;
+      const ex = await executeCandidates({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, candidates, budgetMs: left });
+      execution = ex.summary;
+      candidates = rerankByOutcome(candidates, ex.outcomes);
+      if (req.dataset?.enabled !== false && ex.summary.tests > 0) {
+        // Every outcome is stored when its run ends, those past the budget included.
+        void ex.all.then((outs) => {
+          try {
+            this.store.recordTestOutcomes(outs.map((o) => ({ requestId, candidateId: o.candidateId, source: 'docstring', passed: o.passed, total: o.total })));
+          } catch (e) {
+            this.opts.log('warn', `could not store test outcomes of ${requestId}: ${(e as Error).message}`);
+          }
+        });
+      }
+    }
+    const finalRank = new Map(candidates.map((c) => [c.id, c.rank]));
     const t2 = performance.now();
     this.requestsServed += 1;
     const reply: CompleteReply = {
@@ -256,6 +277,7 @@ export class Engine {
       sampled: samples.length,
       ...(problem ? { problem } : {}),
       ...(this.writer.problem ? { storeProblem: this.writer.problem } : {}),
+      ...(execution ? { execution } : {}),
     };
     // Queued for the store; written (redacted, batched) after the reply is on its way.
     if (req.dataset) this.writer.maxBytes = req.dataset.maxSizeMB * 1024 * 1024;
@@ -276,7 +298,7 @@ export class Engine {
         ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
         candidates: order.map(({ c, i, score }, rank) => ({
           id: `${requestId}:${i}`,
-          rank,
+          rank: finalRank.get(`${requestId}:${i}`) ?? rank,
           text: c.text,
           score,
           votes: c.votes,
