@@ -19,7 +19,8 @@ START=$(date +%s)
 log() { printf '[e2e-setup +%ss] %s\n' "$(( $(date +%s) - START ))" "$*"; }
 
 # ---- Debian packages -------------------------------------------------------------
-PKGS=(libkrb5-dev libsecret-1-dev libxkbfile-dev pkg-config ripgrep chromium python3 make g++)
+# bubblewrap: the sandbox for running candidate code (docs/sandbox.md); the rest: code-server and Chromium.
+PKGS=(libkrb5-dev libsecret-1-dev libxkbfile-dev pkg-config ripgrep chromium python3 make g++ bubblewrap)
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
