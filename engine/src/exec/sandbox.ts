@@ -99,9 +99,16 @@ export interface ContainmentInfo {
   notes: string[];
 }
 
-/** First uid of the range used for runs when the engine is root (one uid per concurrent run). */
-export const SANDBOX_UID_BASE = Number(process.env.WINNOW_SANDBOX_UID_BASE ?? 2_000_000_000);
-const SANDBOX_UID_SLOTS = 1024;
+/**
+ * When the engine is root, each run gets a uid of its own from 0x70000000..0x7FFFFFFF (above
+ * the ranges systemd-nspawn and subuid setups use; no passwd entry needed): a block of 256
+ * per engine process, chosen by its pid so that two processes (the engine and a CLI bench, two
+ * test files) never share a uid, and one slot of the block per concurrent run.
+ */
+export const SANDBOX_UID_BASE = Number(process.env.WINNOW_SANDBOX_UID_BASE ?? 0x70000000);
+const SANDBOX_UID_SLOTS = 256;
+const SANDBOX_UID_BLOCKS = 1 << 20;
+const uidOfSlot = (slot: number) => SANDBOX_UID_BASE + (process.pid % SANDBOX_UID_BLOCKS) * SANDBOX_UID_SLOTS + slot;
 
 const DEFAULT_FILE_SIZE_MB = 16;
 const DEFAULT_OPEN_FILES = 256;
@@ -441,19 +448,20 @@ function dummyPlanInput(info: ContainmentInfo, backend: SandboxBackend): PlanInp
 // time to be reaped (RLIMIT_NPROC counts a uid's tasks until they are).
 const usedSlots = new Set<number>();
 let nextSlot = 0;
-function takeUid(): number | undefined {
+function takeSlot(): number {
   for (let k = 0; k < SANDBOX_UID_SLOTS; k++) {
     const i = (nextSlot + k) % SANDBOX_UID_SLOTS;
     if (!usedSlots.has(i)) {
       usedSlots.add(i);
       nextSlot = (i + 1) % SANDBOX_UID_SLOTS;
-      return SANDBOX_UID_BASE + i;
+      return i;
     }
   }
-  return undefined;
+  // Never fall back to running as root: refuse instead (a pool keeps concurrency far lower).
+  throw new Error(`sandbox: more than ${SANDBOX_UID_SLOTS} concurrent runs in one process`);
 }
-function releaseUid(uid: number | undefined): void {
-  if (uid !== undefined) usedSlots.delete(uid - SANDBOX_UID_BASE);
+function releaseUid(slot: number | undefined): void {
+  if (slot !== undefined) usedSlots.delete(slot);
 }
 
 /**
@@ -554,6 +562,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
   const home = path.join(root, '.home');
   const tmp = path.join(root, '.tmp');
   let uid: number | undefined;
+  let slot: number | undefined;
   try {
     fs.mkdirSync(home);
     fs.mkdirSync(tmp);
@@ -576,8 +585,9 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
         }
       });
       if (othersCanUse(command, remapped, bound) && readOnlyPaths.every((p) => !fs.existsSync(p) || othersCanUse(p, remapped, bound))) {
-        uid = takeUid();
-        if (uid !== undefined) chownTree(root, uid);
+        slot = takeSlot();
+        uid = uidOfSlot(slot);
+        chownTree(root, uid);
       }
     }
     const plan = planRun({
@@ -600,7 +610,7 @@ export async function runSandboxed(spec: SandboxSpec): Promise<SandboxResult> {
     // Without a PID namespace, what left the process group is found by its uid.
     if (uid !== undefined && backend === 'none') await killUid(info, uid);
     await fs.promises.rm(root, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
-    releaseUid(uid);
+    releaseUid(slot);
   }
 }
 
