@@ -35,12 +35,8 @@ export class ExecutionConsent implements vscode.Disposable {
     const never = "Don't Run Code";
     void vscode.window
       .showInformationMessage(
-        'Winnow can rank suggestions better by running each candidate against the examples in the docstring above your cursor (for example `>>> f(2)` → `4`).',
-        {
-          modal: false,
-          detail:
-            'The candidates are code written by your model. They would run in a sandbox: a fresh temporary folder, no network where the OS allows it (bubblewrap or a network namespace on Linux), time, memory and process limits, and never in an untrusted workspace. See docs/sandbox.md for what is enforced on your platform.',
-        },
+        // A toast shows no `detail`: what runs and how it is contained is said here.
+        "Winnow can rank suggestions better by running each candidate against the examples in the docstring above your cursor (like >>> f(2) followed by 4). Candidates are your model's code: they would run in a sandbox (a temporary folder, no network, time and memory limits), and never in an untrusted workspace.",
         allow,
         never,
       )
