@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { buildTriplets, type EventRow, type OutcomeRow, type RequestRow } from '../engine/src/triplets';
+import { mulberry32 } from '../engine/src/random';
 
 const args = process.argv.slice(2);
 const argOf = (name: string): string | undefined => {
@@ -34,17 +35,7 @@ const DIR = path.resolve(__dirname, '../../shared/bench/humaneval');
 const SAMPLES = path.join(DIR, 'codegen16b_samples.jsonl');
 const LABELS = path.join(DIR, 'codegen16b_labels.jsonl');
 
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = rng(seed);
+const rand = mulberry32(seed);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)] as T;
 
 interface Task {

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EventKind, RejectReason } from './protocol';
+import { mulberry32 } from './random';
 
 // ---------------------------------------------------------------------------------------
 // Rows in, triplets out.
@@ -243,18 +244,6 @@ export function splitOf(promptHash: string, validationFraction: number): 'train'
   if (!(validationFraction > 0)) return 'train';
   if (validationFraction >= 1) return 'validation';
   return hash32(promptHash, 0x5f1e7) / 2 ** 32 < validationFraction ? 'validation' : 'train';
-}
-
-/** mulberry32: a small seeded PRNG, [0, 1). */
-function rng32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -802,7 +791,7 @@ function selectPairs(
     for (let i = 0; i < nearest; i++) out.push({ ...measured[i]!.d, pairing: 'nearest', distance: measured[i]!.distance });
     const rest = measured.slice(nearest).sort((p, q) => p.d.n - q.d.n);
     const random = Math.max(0, Math.min(opt.random, rest.length));
-    const rand = rng32(hash32(`${s.row.id}\u0000${s.cands[c]!.row.id}`, seed));
+    const rand = mulberry32(hash32(`${s.row.id}\u0000${s.cands[c]!.row.id}`, seed));
     for (let i = 0; i < random; i++) {
       const j = i + Math.floor(rand() * (rest.length - i));
       const picked = rest[j]!;

@@ -22,6 +22,7 @@ import {
   type EpChoice,
 } from '../../engine/src/ranker/ranker';
 import { RankerRegistry } from '../../engine/src/ranker/registry';
+import { mulberry32 } from '../../engine/src/random';
 
 const dirs: string[] = [];
 function tmp(): string {
@@ -33,20 +34,8 @@ after(() => {
   for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
-/** Deterministic PRNG (mulberry32). */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function randomSpec(version: string, hidden: number[], seed: number): RankerSpec {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   const u = (scale: number) => (r() * 2 - 1) * scale;
   const widths = [NUM_FEATURES, ...hidden, 1];
   const layers = widths.slice(1).map((out, i) => {
@@ -84,7 +73,7 @@ function reference(spec: RankerSpec, x: Float32Array, n: number): number[] {
 }
 
 function randomFeatures(n: number, seed: number): Float32Array {
-  const r = rng(seed);
+  const r = mulberry32(seed);
   return Float32Array.from({ length: n * NUM_FEATURES }, () => r() * 4 - 1);
 }
 

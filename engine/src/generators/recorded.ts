@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import type { GeneratorConfig } from '../protocol';
 import type { Generator, SampleRequest, SampleResult } from './types';
+import { mulberry32 } from '../random';
 
 export interface PoolEntry {
   taskId: string;
@@ -62,18 +63,6 @@ export function findEntry(entries: readonly PoolEntry[], prefix: string): PoolEn
   return entries.find((e) => e.promptTrimmed.length > 0 && p.endsWith(e.promptTrimmed));
 }
 
-/** mulberry32: small, fast, seeded PRNG. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function hash32(text: string): number {
   let h = 0x811c9dc5;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
@@ -83,7 +72,7 @@ function hash32(text: string): number {
 /** The first `n` indices of a seeded shuffle of `0..count-1`. */
 export function seededPick(count: number, n: number, seed: number): number[] {
   const idx = Array.from({ length: count }, (_, i) => i);
-  const r = rng(seed);
+  const r = mulberry32(seed);
   for (let i = idx.length - 1; i > 0; i--) {
     const j = Math.floor(r() * (i + 1));
     [idx[i], idx[j]] = [idx[j] as number, idx[i] as number];
