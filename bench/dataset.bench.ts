@@ -14,16 +14,14 @@
  *    rejected, accepted, partial, survival), then the engine's `triplets` request, which
  *    loads the inputs from SQLite, builds and stores the triplets.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineClient } from '../engine/src/client';
-import { paths, readEngineInfo } from '../engine/src/discovery';
+import { paths } from '../engine/src/discovery';
 import type { CompleteReply, CompleteRequest, FeedbackEvent } from '../engine/src/protocol';
+import { POOL, poolPrompts, startBenchEngine } from './shared';
 
-const ROOT = path.resolve(__dirname, '..');
-const POOL = process.env.WINNOW_RECORDED_POOL ?? path.resolve(ROOT, '../shared/bench/humaneval/codegen16b_samples.jsonl');
 const arg = (name: string, d: number) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? Number(process.argv[i + 1]) : d;
@@ -33,11 +31,7 @@ const COMPLETIONS = arg('--completions', 10_000);
 const SECONDS = arg('--seconds', 10);
 const EVENTS = arg('--events', 100_000);
 
-const prompts = fs
-  .readFileSync(POOL, 'utf8')
-  .split('\n')
-  .filter(Boolean)
-  .map((l) => (JSON.parse(l) as { generation_prompt: string }).generation_prompt);
+const prompts = poolPrompts();
 
 let k = 0;
 const request = (): CompleteRequest => ({
@@ -49,19 +43,6 @@ const request = (): CompleteRequest => ({
   budgetMs: 5000,
   generator: { backend: 'recorded', recordedPool: POOL, seed: k },
 });
-
-async function startEngine(dataDir: string) {
-  const child = spawn(process.execPath, [path.join(ROOT, 'engine/out/cli.js'), 'serve', '--data-dir', dataDir, '--device', 'cpu'], { stdio: 'ignore' });
-  let info = readEngineInfo(dataDir);
-  for (let i = 0; i < 400 && !(info && info.pid === child.pid); i++) {
-    await new Promise((r) => setTimeout(r, 25));
-    info = readEngineInfo(dataDir);
-  }
-  if (!info) throw new Error('engine did not start');
-  const client = new EngineClient(info.endpoint);
-  await client.request('ping', {}, 5000);
-  return { child, client };
-}
 
 async function ingest(client: EngineClient, batch: number, senders: number, seconds: number) {
   const deadline = Date.now() + seconds * 1000;
@@ -128,7 +109,7 @@ function eventsFor(r: CompleteReply, i: number): FeedbackEvent[] {
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-dataset-bench-'));
-  const { child, client } = await startEngine(dataDir);
+  const { child, client } = await startBenchEngine(dataDir);
   try {
     const ingestRuns = [await ingest(client, 1, 4, SECONDS), await ingest(client, 1, 32, SECONDS), await ingest(client, 50, 4, SECONDS)];
     await client.request('purge', { confirm: true }, 60_000);

@@ -11,16 +11,12 @@
  *   candidates and the SQLite write).
  * Resident memory (VmRSS) is read from /proc after start-up and after the run.
  */
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { EngineClient } from '../engine/src/client';
-import { readEngineInfo } from '../engine/src/discovery';
 import type { CompleteRequest } from '../engine/src/protocol';
+import { POOL, poolPrompts, startBenchEngine } from './shared';
 
-const ROOT = path.resolve(__dirname, '..');
-const POOL = process.env.WINNOW_RECORDED_POOL ?? path.resolve(ROOT, '../shared/bench/humaneval/codegen16b_samples.jsonl');
 const json = process.argv.includes('--json');
 const itArg = process.argv.indexOf('--iterations');
 const iterations = itArg > 0 ? Number(process.argv[itArg + 1]) : 2000;
@@ -48,22 +44,10 @@ async function time(label: string, n: number, fn: () => Promise<unknown>) {
 
 async function main() {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-bench-'));
-  const child = spawn(process.execPath, [path.join(ROOT, 'engine/out/cli.js'), 'serve', '--data-dir', dataDir, '--device', 'cpu'], { stdio: 'ignore' });
+  const { child, info, client } = await startBenchEngine(dataDir);
   try {
-    let info = readEngineInfo(dataDir);
-    for (let i = 0; i < 400 && !(info && info.pid === child.pid); i++) {
-      await new Promise((r) => setTimeout(r, 25));
-      info = readEngineInfo(dataDir);
-    }
-    if (!info) throw new Error('engine did not start');
-    const client = new EngineClient(info.endpoint);
-    await client.request('ping', {}, 5000);
     const rssStart = rssMiB(info.pid);
-    const prompts = fs
-      .readFileSync(POOL, 'utf8')
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => (JSON.parse(l) as { generation_prompt: string }).generation_prompt);
+    const prompts = poolPrompts();
     let k = 0;
     const req = (): CompleteRequest => ({
       prefix: prompts[k++ % prompts.length] ?? '',
