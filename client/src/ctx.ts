@@ -26,6 +26,7 @@ import { bootstrap, errorMessage, resolveDataDir, type Bootstrap } from './boots
 import { createClient, itemRefOf } from './client';
 import { ENGINE_RESTART_SETTINGS, SECTION, restartSettingsAffected, type RestartSetting } from './config';
 import { ExecutionConsent } from './execution';
+import { TestRuns } from './testRuns';
 import { FeedbackAdapter } from './feedback/vscodeAdapter';
 import { ProblemNotifier, StatusBar, type ServerState } from './statusBar';
 
@@ -38,6 +39,7 @@ export class Ctx implements vscode.Disposable {
   /** Feedback capture (shown, accepted, partially accepted, rejected, survival); outlives client restarts. */
   readonly feedback: FeedbackAdapter;
   private readonly execution: ExecutionConsent;
+  readonly testRuns: TestRuns;
   private readonly problems: ProblemNotifier;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onStatusEmitter = new vscode.EventEmitter<StatusParams>();
@@ -69,7 +71,9 @@ export class Ctx implements vscode.Disposable {
     this.execution = new ExecutionConsent((p) => {
       this.client?.sendNotification(WorkspaceTrustNotification, p).catch(this.logError('sending workspace trust'));
     }, this.log);
+    this.testRuns = new TestRuns(this.onDidSendFeedback, (p) => this.sendFeedback(p), this.log);
     this.disposables.push(
+      this.testRuns,
       this.execution,
       this.feedback,
       this.log,

@@ -21,6 +21,7 @@ const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
   'winnow.exportDataset': dataset.exportDataset,
   'winnow.purgeDataset': dataset.purgeDataset,
   'winnow.openDataFolder': dataset.openDataFolder,
+  'winnow.runTests': (c) => () => c.testRuns.run(),
   [ACCEPT_COMMAND]: commands.didAcceptCompletion,
   [WORD_COMMAND]: commands.acceptNextWord,
   [LINE_COMMAND]: commands.acceptNextLine,

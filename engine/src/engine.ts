@@ -176,8 +176,10 @@ export class Engine {
       case 'event': {
         const problem = validateEvents(req.body);
         if (problem) throw new BadRequest(problem);
+        const events = (req.body as { events: FeedbackEvent[] }).events;
+        this.recordDeveloperTests(events);
         // Replies only once the events are committed (or held, when the disk is full).
-        return this.writer.addEvents((req.body as { events: FeedbackEvent[] }).events);
+        return this.writer.addEvents(events);
       }
       case 'status':
         return this.status(req.body as StatusRequest);
@@ -309,6 +311,19 @@ export class Engine {
     }
     if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
     return reply;
+  }
+
+  /** A developer's test run after an acceptance is also a (one-test) outcome of that candidate. */
+  private recordDeveloperTests(events: readonly FeedbackEvent[]): void {
+    const rows = events
+      .filter((e) => e.kind === 'test_outcome' && typeof e.data?.passed === 'boolean')
+      .map((e) => ({ requestId: e.requestId, candidateId: e.candidateId, source: 'developer_tests', passed: e.data?.passed === true ? 1 : 0, total: 1 }));
+    if (rows.length === 0) return;
+    try {
+      this.store.recordTestOutcomes(rows);
+    } catch (e) {
+      this.opts.log('warn', `could not store developer test outcomes: ${(e as Error).message}`);
+    }
   }
 
   private rememberGenerator(g: GeneratorConfig): void {

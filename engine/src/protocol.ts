@@ -137,9 +137,20 @@ export interface ExecutionSummary {
  * - `rejected`: not accepted; data: {@link RejectedData}.
  * - `survival`: a check, some time after an acceptance, of how much of the accepted text is
  *   still there; data: {@link SurvivalData}.
+ * - `test_outcome`: the developer's own test run ("Winnow: Run Tests", or a task in VS Code's
+ *   test group) finished after the candidate was accepted; data: {@link TestOutcomeData}. The
+ *   engine also records it as a test outcome (source `developer_tests`, 1 of 1 or 0 of 1).
  */
-export type EventKind = 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival';
-export const EVENT_KINDS: readonly EventKind[] = ['shown', 'accepted', 'partially_accepted', 'rejected', 'survival'];
+export type EventKind = 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival' | 'test_outcome';
+export const EVENT_KINDS: readonly EventKind[] = ['shown', 'accepted', 'partially_accepted', 'rejected', 'survival', 'test_outcome'];
+
+export interface TestOutcomeData {
+  passed: boolean;
+  exitCode: number | null;
+  /** What ran: the command of winnow.tests.command, or the task's name. */
+  command: string;
+  source: 'winnow.runTests' | 'task';
+}
 
 export type RejectReason = 'dismissed' | 'typed_over' | 'cursor_moved' | 'timeout';
 export interface RejectedData {

@@ -59,7 +59,7 @@ export const StatusNotification = 'winnow/status';
 
 export interface FeedbackParams {
   /** See engine/src/protocol.ts EventKind and docs/feedback-events.md. */
-  kind: 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival';
+  kind: 'shown' | 'accepted' | 'partially_accepted' | 'rejected' | 'survival' | 'test_outcome';
   item: ItemRef;
   /** Milliseconds since the epoch. */
   time: number;

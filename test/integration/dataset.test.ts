@@ -250,3 +250,44 @@ test('CLI triplets, export and purge, through a running engine and directly on t
   assert.equal(fs.existsSync(paths(dir).info), false, 'no engine was started');
   fs.rmSync(dir, { recursive: true, force: true });
 });
+
+test('a developer test run after an acceptance is stored as a test outcome; a failing one stops the candidate being a positive', async () => {
+  const dir = tempDir();
+  const engine = await startEngine(dir);
+  try {
+    const requestId = await acceptSecond(engine, firstPrompt());
+    const before = await engine.client.request('triplets', { limit: 100 }, 30_000);
+    const accepted = (await engine.client.request('events', { requestId }, 5000)).events.find((e) => e.kind === 'accepted');
+    assert.ok(accepted);
+    assert.ok(before.triplets.some((t) => t.chosen_id === accepted.candidateId), 'a positive before the test run');
+    await engine.client.request(
+      'event',
+      {
+        events: [
+          {
+            kind: 'test_outcome',
+            requestId,
+            candidateId: accepted.candidateId,
+            rank: accepted.rank ?? 0,
+            time: Date.now(),
+            data: { passed: false, exitCode: 1, command: 'pytest -q', source: 'winnow.runTests' },
+          },
+        ],
+      },
+      5000,
+    );
+    const db = openDb(dir);
+    try {
+      const rows = db.prepare('SELECT source, passed, total FROM test_outcomes WHERE candidate_id = ?').all(accepted.candidateId);
+      assert.deepEqual(rows, [{ source: 'developer_tests', passed: 0, total: 1 }]);
+    } finally {
+      db.close();
+    }
+    const after = await engine.client.request('triplets', { limit: 100 }, 30_000);
+    assert.ok(!after.triplets.some((t) => t.chosen_id === accepted.candidateId), 'no longer chosen once its tests failed');
+    assert.ok((after.stats.skipped.positive_fails_tests ?? 0) >= 1);
+  } finally {
+    await engine.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

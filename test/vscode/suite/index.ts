@@ -192,6 +192,27 @@ const tests: TestCase[] = [
       assert.deepEqual([store?.requests, store?.events], [0, 0], 'the store is empty after the purge');
     },
   },
+  {
+    name: 'Run Tests links the test run to the accepted completion (test_outcome)',
+    timeoutMs: 60_000,
+    fn: async () => {
+      if (!env.pool) skip('needs the completion round trip (no recorded pool)');
+      const a = theApi();
+      const cfg = vscode.workspace.getConfiguration('winnow');
+      await cfg.update('tests.command', 'exit 3', vscode.ConfigurationTarget.Workspace);
+      try {
+        const outcome = nextEvent<FeedbackParams>('"test_outcome" feedback', a.onDidSendFeedback, (f) => f.kind === 'test_outcome', 45_000);
+        await vscode.commands.executeCommand('winnow.runTests');
+        const o = await outcome;
+        assert.equal(o.data?.passed, false);
+        assert.equal(o.data?.exitCode, 3);
+        assert.equal(o.data?.source, 'winnow.runTests');
+        console.log(`    test_outcome for ${o.item.candidateId}: ${JSON.stringify(o.data)}`);
+      } finally {
+        await cfg.update('tests.command', undefined, vscode.ConfigurationTarget.Workspace);
+      }
+    },
+  },
 ];
 
 export async function run(): Promise<void> {
