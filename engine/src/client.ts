@@ -19,6 +19,13 @@ export class TimeoutError extends Error {
   }
 }
 
+export class CancelledError extends Error {
+  constructor() {
+    super('request cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
 export class ClosedError extends Error {
   constructor() {
     super('engine connection closed');
@@ -42,14 +49,31 @@ export class EngineClient {
   }
 
   /** Sends one request; rejects with {@link TimeoutError} after `timeoutMs`, {@link ProtocolError} on an error reply. */
-  request<T extends RequestType>(type: T, body: RequestMap[T][0], timeoutMs: number): Promise<RequestMap[T][1]> {
+  request<T extends RequestType>(type: T, body: RequestMap[T][0], timeoutMs: number, signal?: AbortSignal): Promise<RequestMap[T][1]> {
     if (this.closed) return Promise.reject(new ClosedError());
+    if (signal?.aborted) return Promise.reject(new CancelledError());
     const id = `${this.prefix}-${++this.counter}`;
     return new Promise<RequestMap[T][1]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new TimeoutError(type, timeoutMs));
       }, timeoutMs);
+      // Cancelling tells the engine to stop working on it (and drops its reply).
+      signal?.addEventListener(
+        'abort',
+        () => {
+          const p = this.pending.get(id);
+          if (!p) return;
+          clearTimeout(p.timer);
+          this.pending.delete(id);
+          p.reject(new CancelledError());
+          if (!this.closed) {
+            const frames = encodeRequest('cancel', `${id}-cancel`, { id });
+            this.sendChain = this.sendChain.then(() => this.socket.send(frames)).catch(() => undefined);
+          }
+        },
+        { once: true },
+      );
       this.pending.set(id, { resolve: resolve as (b: unknown) => void, reject, timer });
       const frames = encodeRequest(type, id, body);
       this.sendChain = this.sendChain

@@ -80,6 +80,8 @@ export class Engine {
   private idleTimer?: NodeJS.Timeout;
   private lastGenerator?: GeneratorConfig;
   private readonly writer: StoreWriter;
+  /** Completions being worked on, by client identity and request id, for `cancel`. */
+  private readonly inFlight = new Map<string, AbortController>();
   endpoint = '';
 
   private constructor(
@@ -152,7 +154,7 @@ export class Engine {
 
   private async handle(identity: Buffer, req: DecodedRequest): Promise<void> {
     try {
-      const body = await this.dispatch(req);
+      const body = await this.dispatch(req, identity);
       this.send(encodeReply(req.id, body), identity);
       if (req.type === 'shutdown') await this.stop('shutdown requested');
     } catch (e) {
@@ -164,14 +166,29 @@ export class Engine {
     }
   }
 
-  private async dispatch(req: DecodedRequest): Promise<unknown> {
+  private async dispatch(req: DecodedRequest, identity: Buffer): Promise<unknown> {
     switch (req.type) {
       case 'ping':
         return { pong: true, pid: process.pid, protocolVersion: PROTOCOL_VERSION };
       case 'complete': {
         const problem = validateComplete(req.body);
         if (problem) throw new BadRequest(problem);
-        return this.complete(req.body as CompleteRequest);
+        // Cancellable by the same client with `cancel` {id} (its request was superseded).
+        const key = `${identity.toString('hex')}/${req.id}`;
+        const controller = new AbortController();
+        this.inFlight.set(key, controller);
+        try {
+          return await this.complete(req.body as CompleteRequest, controller.signal);
+        } finally {
+          this.inFlight.delete(key);
+        }
+      }
+      case 'cancel': {
+        const id = (req.body as { id?: unknown }).id;
+        if (typeof id !== 'string') throw new BadRequest('cancel needs "id": the id of the request to cancel');
+        const controller = this.inFlight.get(`${identity.toString('hex')}/${id}`);
+        controller?.abort();
+        return { cancelled: controller !== undefined };
       }
       case 'event': {
         const problem = validateEvents(req.body);
@@ -214,13 +231,14 @@ export class Engine {
     }
   }
 
-  async complete(req: CompleteRequest): Promise<CompleteReply> {
+  async complete(req: CompleteRequest, cancelled?: AbortSignal): Promise<CompleteReply> {
     const t0 = performance.now();
     const requestId = crypto.randomUUID();
     this.rememberGenerator(req.generator);
     const generator = this.generators.get(req.generator);
     // Leave a little of the budget for ranking and the reply.
-    const signal = AbortSignal.timeout(Math.max(10, req.budgetMs - 25));
+    const budget = AbortSignal.timeout(Math.max(10, req.budgetMs - 25));
+    const signal = cancelled ? AbortSignal.any([budget, cancelled]) : budget;
     const { samples, problem } = await generator.sample({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, n: req.n, signal });
     const t1 = performance.now();
     const processed = postprocess(samples, req);
@@ -253,10 +271,17 @@ export class Engine {
     if (req.execute === true && candidates.length > 0) {
       // What is left of the budget, less a margin for the reply.
       const left = req.budgetMs - (performance.now() - t0) - 30;
-      const ex = await executeCandidates({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, candidates, budgetMs: left });
+      const ex = await executeCandidates({
+        prefix: req.prefix,
+        suffix: req.suffix,
+        languageId: req.languageId,
+        candidates,
+        budgetMs: left,
+        ...(cancelled ? { signal: cancelled } : {}),
+      });
       execution = ex.summary;
       candidates = rerankByOutcome(candidates, ex.outcomes);
-      if (req.dataset?.enabled !== false && ex.summary.tests > 0) {
+      if (req.dataset?.enabled !== false && ex.summary.tests > 0 && !cancelled?.aborted) {
         // Every outcome is stored when its run ends, those past the budget included.
         void ex.all.then((outs) => {
           try {
@@ -283,7 +308,8 @@ export class Engine {
     };
     // Queued for the store; written (redacted, batched) after the reply is on its way.
     if (req.dataset) this.writer.maxBytes = req.dataset.maxSizeMB * 1024 * 1024;
-    if (req.dataset?.enabled !== false) {
+    // A superseded request was never shown: nothing of it is stored.
+    if (req.dataset?.enabled !== false && !cancelled?.aborted) {
       this.writer.addRequest({
         id: requestId,
         time: Date.now(),
@@ -309,7 +335,8 @@ export class Engine {
         })),
       });
     }
-    if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
+    if (cancelled?.aborted) this.opts.log('debug', `request ${requestId} cancelled by its client (superseded)`);
+    else if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
     return reply;
   }
 

@@ -321,10 +321,12 @@ export interface RequestMap {
   triplets: [TripletsRequest, TripletsReply];
   export: [ExportRequest, ExportReply];
   purge: [PurgeRequest, PurgeReply];
+  /** Stop working on request `id` (a `complete` this client sent): generation and test runs are aborted. Its reply may still come; clients drop it. */
+  cancel: [{ id: string }, { cancelled: boolean }];
 }
 
 export type RequestType = keyof RequestMap;
-export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge'];
+export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge', 'cancel'];
 
 export type ErrorCode = 'bad_request' | 'internal' | 'unsupported_version' | 'shutting_down';
 

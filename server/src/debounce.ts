@@ -9,6 +9,8 @@ export interface Ticket {
   ready: Promise<boolean>;
   /** True once a newer request for the same key arrived. */
   readonly superseded: boolean;
+  /** Aborted when a newer request for the same key arrives (or the key is forgotten). */
+  readonly signal: AbortSignal;
 }
 
 export class Debouncer {
@@ -21,6 +23,7 @@ export class Debouncer {
     this.latest.get(key)?.cancel();
     let timer: NodeJS.Timeout | undefined;
     let settle: (v: boolean) => void = () => undefined;
+    const controller = new AbortController();
     const ready = new Promise<boolean>((resolve) => {
       settle = resolve;
       timer = setTimeout(() => resolve(!isCancelled() && this.latest.get(key)?.gen === gen), delayMs);
@@ -30,11 +33,13 @@ export class Debouncer {
       cancel: () => {
         if (timer) clearTimeout(timer);
         settle(false);
+        controller.abort();
       },
     });
     const self = this;
     return {
       ready,
+      signal: controller.signal,
       get superseded() {
         return self.latest.get(key)?.gen !== gen;
       },

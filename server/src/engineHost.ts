@@ -136,14 +136,14 @@ export class EngineHost {
    * Sends one request. Rejects at once with {@link NotReadyError} when the engine is not
    * ready (starting it if it is down), so that callers can answer the editor quickly.
    */
-  async request<T extends RequestType>(type: T, body: RequestMap[T][0], timeoutMs: number): Promise<RequestMap[T][1]> {
+  async request<T extends RequestType>(type: T, body: RequestMap[T][0], timeoutMs: number, signal?: AbortSignal): Promise<RequestMap[T][1]> {
     const client = this.client;
     if (this._state !== 'ready' || !client) {
       if (this._state === 'down' && !this.starting && !this.disposed) void this.start();
       throw new NotReadyError(this._state);
     }
     try {
-      const reply = await client.request(type, body, timeoutMs);
+      const reply = await client.request(type, body, timeoutMs, signal);
       if (type === 'status') this.lastStatus = reply as StatusReply;
       return reply;
     } catch (e) {

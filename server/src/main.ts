@@ -17,6 +17,7 @@ import {
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig } from '../../engine/src/protocol';
+import { CancelledError } from '../../engine/src/client';
 import { buildContext } from './context';
 import { Debouncer } from './debounce';
 import { isExcluded } from './exclude';
@@ -177,9 +178,11 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         execute: workspaceTrusted && settings.execution === 'on',
       },
       settings.latencyBudgetMs + 250,
+      // A newer request for the same document, or VS Code cancelling, cancels it in the engine too.
+      AbortSignal.any([ticket.signal, abortedBy(token)]),
     );
   } catch (e) {
-    if (!(e instanceof NotReadyError)) log(`completion failed: ${(e as Error).message}`);
+    if (!(e instanceof NotReadyError) && !(e instanceof CancelledError)) log(`completion failed: ${(e as Error).message}`);
     return null;
   }
   if (!settings.dataset.enabled) {
@@ -209,6 +212,14 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   });
   return { items };
 });
+
+/** An AbortSignal that follows an LSP cancellation token. */
+function abortedBy(token: { isCancellationRequested: boolean; onCancellationRequested: (f: () => void) => unknown }): AbortSignal {
+  const c = new AbortController();
+  if (token.isCancellationRequested) c.abort();
+  else token.onCancellationRequested(() => c.abort());
+  return c.signal;
+}
 
 connection.onNotification(FeedbackNotification, (p: FeedbackParams) => {
   if (!p?.item?.requestId || !p.item.candidateId) return;

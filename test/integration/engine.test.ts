@@ -9,9 +9,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import * as zmq from 'zeromq';
+import { CancelledError } from '../../engine/src/client';
 import { ProtocolError, PROTOCOL_TAG, PROTOCOL_VERSION, type CompleteRequest } from '../../engine/src/protocol';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
-import { closedPort, ENGINE_SCRIPT, POOL, startEngine, tempDir, type RunningEngine } from '../helpers';
+import { closedPort, ENGINE_SCRIPT, POOL, startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
 
 const request = (generator: CompleteRequest['generator'], over: Partial<CompleteRequest> = {}): CompleteRequest => ({
   prefix: 'def double(x):\n    """Return x doubled."""\n',
@@ -156,6 +157,29 @@ for (const transport of ['tcp', 'ipc'] as const) {
       assert.equal(cli.status, 0, cli.stderr);
       const events = (JSON.parse(cli.stdout) as { events: { kind: string; candidateId: string }[] }).events;
       assert.ok(events.some((e) => e.kind === 'accepted' && e.candidateId === c.id));
+    });
+
+    test('a cancelled completion is abandoned by the engine and nothing of it is stored', async () => {
+      fixture.options.delayMs = 2000;
+      try {
+        const before = (await engine.client.request('status', {}, 5000)).store.requests;
+        const controller = new AbortController();
+        const seen = fixture.requests.length;
+        const pending = engine.client.request('complete', request({ backend: 'openai', url: fixture.url }, { prefix: 'def cancel_me():\n' }), 10_000, controller.signal);
+        await waitFor('the engine to be generating', () => fixture.requests.length > seen);
+        const t0 = Date.now();
+        controller.abort();
+        await assert.rejects(pending, (e: unknown) => e instanceof CancelledError);
+        assert.ok(Date.now() - t0 < 500, 'the client is released at once');
+        // The engine is free again (a completion goes through while the cancelled one would
+        // still be waiting for the slow model server), and stored nothing of the cancelled one.
+        fixture.options.delayMs = 0;
+        await engine.client.request('complete', request({ backend: 'openai', url: fixture.url }), 10_000);
+        const after = await engine.client.request('status', {}, 5000);
+        assert.equal(after.store.requests, before + 1, 'only the second request is stored');
+      } finally {
+        fixture.options.delayMs = 0;
+      }
     });
 
     test('concurrent requests from one client are all answered, matched by id', async () => {

@@ -19,3 +19,15 @@ test('different documents do not interfere; cancellation is honoured', async () 
   assert.equal(await a.ready, true);
   assert.equal(await b.ready, false);
 });
+
+test('a superseded request is aborted through its signal, the newest is not', async () => {
+  const d = new Debouncer();
+  const first = d.enter('doc', 0, () => false);
+  assert.equal(await first.ready, true);
+  assert.equal(first.signal.aborted, false);
+  const second = d.enter('doc', 0, () => false);
+  assert.equal(first.signal.aborted, true, 'the older one is cancelled even after its debounce');
+  assert.equal(second.signal.aborted, false);
+  d.forget('doc');
+  assert.equal(second.signal.aborted, true);
+});
