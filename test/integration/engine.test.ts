@@ -175,7 +175,12 @@ for (const transport of ['tcp', 'ipc'] as const) {
         // still be waiting for the slow model server), and stored nothing of the cancelled one.
         fixture.options.delayMs = 0;
         await engine.client.request('complete', request({ backend: 'openai', url: fixture.url }), 10_000);
-        const after = await engine.client.request('status', {}, 5000);
+        // Writes are queued in order: once the second request is in the store, the cancelled
+        // one (which ended first) would be too, had it been stored.
+        const after = await waitFor('the second request stored', async () => {
+          const st = await engine.client.request('status', {}, 5000);
+          return st.store.requests > before ? st : undefined;
+        });
         assert.equal(after.store.requests, before + 1, 'only the second request is stored');
       } finally {
         fixture.options.delayMs = 0;
