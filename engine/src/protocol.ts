@@ -65,7 +65,31 @@ export interface CompleteRequest {
    * workspace whose user allowed execution (winnow.execution.enabled).
    */
   execute?: boolean;
+  /**
+   * Test files of the project that may exercise the function being written, found by the
+   * server by naming convention (test_x.py, x_test.py, x.test.ts, __tests__/x.js, ...) and
+   * cut to the lines that mention it. Only read when `execute` is set.
+   */
+  relatedTests?: RelatedTestFile[];
+  /**
+   * Ask the generator for this many continuations of `assert ` (model-written tests, CodeT
+   * style) alongside the candidates; 0 or absent: none. Only used when `execute` is set.
+   */
+  synthesizeTests?: number;
 }
+
+/** Part of a project test file, as sent with a completion request. */
+export interface RelatedTestFile {
+  /** Absolute path, for the log and for the stored outcome's source. */
+  path: string;
+  languageId: string;
+  /** The text (possibly only the relevant lines), at most {@link MAX_RELATED_TEST_CHARS}. */
+  text: string;
+}
+
+/** Cap on the text of one related test file, and on how many files one request carries. */
+export const MAX_RELATED_TEST_CHARS = 64 * 1024;
+export const MAX_RELATED_TEST_FILES = 4;
 
 export interface DatasetSettings {
   /** false: store nothing of this request (winnow.dataset.enabled). */
@@ -114,8 +138,10 @@ export interface CompleteReply {
 }
 
 export interface ExecutionSummary {
-  /** Tests found above the cursor (docstring examples). */
+  /** Tests run against every candidate (docstring examples, project tests, model-written tests). */
   tests: number;
+  /** Where the tests came from. */
+  bySource?: { docstring: number; project: number; synthesized: number };
   /** Candidates run to the end within the latency budget. */
   ran: number;
   /** Candidates that passed every test. */
