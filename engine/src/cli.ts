@@ -445,8 +445,12 @@ async function bench(dataDir: string, v: Record<string, string | boolean | undef
   const rows: [string, number][] = [
     ['a random sample', p.random],
     ['CodeT dual agreement with the model-written tests', p.codet],
-    ['keep samples that pass the examples in the original docstring', p.docstringFilter],
+    ['keep samples that pass the examples in the original docstring (every form Winnow reads)', p.docstringFilter],
+    ['  the same, examples in the common forms only (no Input:/Output: blocks, f(x) = y lines)', p.commonFormsFilter],
+    ['  the same, `>>>` doctest examples only', p.doctestFilter],
     ['docstring-example filter, then CodeT dual agreement', p.docstringFilterThenCodet],
+    ['  the same, common forms only', p.commonFormsFilterThenCodet],
+    ['  the same, `>>>` doctest examples only', p.doctestFilterThenCodet],
     ['best of 10 (pass@10)', p.passAt10],
     ['best of 100 (pass@100)', p.passAt100],
   ];

@@ -87,7 +87,7 @@ test('a docstring still being typed (cursor inside it) gives the examples so far
 
 test('the last definition of the entry point wins; Windows line ends are fine', () => {
   const prompt = 'def f(x):\n    """\n    >>> f(1)\n    1\n    """\n    return x\r\n\r\ndef f(x):\r\n    """\r\n    >>> f(2)\r\n    4\r\n    """\r\n';
-  assert.deepEqual(extractExamples(prompt, 'f', 'python'), [{ call: 'f(2)', expected: '4', source: 'doctest', line: 10 }]);
+  assert.deepEqual(extractExamples(prompt, 'f', 'python'), [{ call: 'f(2)', expected: '4', source: 'doctest', form: 'doctest', line: 10 }]);
 });
 
 test('no docstring, no definition, no comment: no examples', () => {
@@ -100,7 +100,7 @@ test('methods: self is not a parameter, the body comment counts, JS methods are 
   const prompt = 'class Box:\n    def area(self, w, h):\n        # Input: w = 2, h = 3\n        # Output: 6\n';
   assert.deepEqual(extractExamples(prompt, 'area', 'python').map((e) => e.call), ['area(2, 3)']);
   const js = 'class Box {\n  /** @example area(2, 3) // => 6 */\n  area(w, h) {\n';
-  assert.deepEqual(extractExamples(js, 'area', 'javascript'), [{ call: 'area(2, 3)', expected: '6', source: 'jsdoc', line: 2 }]);
+  assert.deepEqual(extractExamples(js, 'area', 'javascript'), [{ call: 'area(2, 3)', expected: '6', source: 'jsdoc', form: 'operator', line: 2 }]);
 });
 
 test('test-framework calls in comments are examples too', () => {
@@ -118,10 +118,10 @@ test('test-framework calls in comments are examples too', () => {
 
 test('asserts: parentheses where precedence needs them, exact floats unless a tolerance is asked for', () => {
   const ex: Example[] = [
-    { call: 'f(1)', expected: '0.5', source: 'doctest', line: 1 },
-    { call: 'f(1) < 3', expected: 'True', source: 'doctest', line: 2 },
-    { call: 'f(2)', expected: '[0.5]', source: 'doctest', line: 3 },
-    { call: 'f(3)', expected: '-1e-3', source: 'doctest', line: 4 },
+    { call: 'f(1)', expected: '0.5', source: 'doctest', form: 'doctest', line: 1 },
+    { call: 'f(1) < 3', expected: 'True', source: 'doctest', form: 'doctest', line: 2 },
+    { call: 'f(2)', expected: '[0.5]', source: 'doctest', form: 'doctest', line: 3 },
+    { call: 'f(3)', expected: '-1e-3', source: 'doctest', form: 'doctest', line: 4 },
   ];
   assert.deepEqual(examplesToAsserts(ex, 'python'), ['assert f(1) == 0.5', 'assert (f(1) < 3) == True', 'assert f(2) == [0.5]', 'assert f(3) == -1e-3']);
   assert.deepEqual(examplesToAsserts(ex, 'python', { floatTolerance: 1e-6 }), [
@@ -130,7 +130,7 @@ test('asserts: parentheses where precedence needs them, exact floats unless a to
     'assert f(2) == [0.5]',
     'assert abs((f(3)) - (-1e-3)) <= 0.000001',
   ]);
-  assert.deepEqual(examplesToAsserts([{ call: 'f(1)', expected: '0.5', source: 'jsdoc', line: 1 }], 'javascript', { floatTolerance: 0.01 }), [
+  assert.deepEqual(examplesToAsserts([{ call: 'f(1)', expected: '0.5', source: 'jsdoc', form: 'framework', line: 1 } as Example], 'javascript', { floatTolerance: 0.01 }), [
     'assert.ok(Math.abs((f(1)) - (0.5)) <= 0.01);',
   ]);
 });
@@ -188,4 +188,36 @@ test('HumanEval: examples extracted for 156 of 164 problems, 447 in all; the 7 t
   // Recurrence definitions are not examples (46 `fib4(0) -> 0` …, 63, 130 `tri(1) = 3`).
   assert.ok(!perTask.get('HumanEval/130')?.includes('assert tri(1) == 3'));
   assert.equal(perTask.get('HumanEval/46')?.length, 3);
+});
+
+test('each example says the form it was written in', () => {
+  const prompt = `def f(a, b=0):
+    """Examples.
+
+    >>> f(1)
+    1
+
+    f(2) == 2
+    f(3) ➞ 3
+    f(4) should return 4
+    f(5) = 5
+
+    For a = 6, the output should be 6
+
+    Input: a = 7
+    Output: 7
+    """
+`;
+  const forms = extractExamples(prompt, 'f', 'python').map((e) => [e.call, e.form]);
+  assert.deepEqual(forms, [
+    ['f(1)', 'doctest'],
+    ['f(2)', 'operator'],
+    ['f(3)', 'operator'],
+    ['f(4)', 'prose'],
+    ['f(5)', 'assignment'],
+    ['f(6)', 'sentence'],
+    ['f(7)', 'block'],
+  ]);
+  const js = extractExamples('/**\n * @example\n * expect(g(1)).toBe(2)\n */\nfunction g(x) {\n', 'g', 'javascript');
+  assert.deepEqual(js.map((e) => e.form), ['framework']);
 });

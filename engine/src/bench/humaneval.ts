@@ -13,7 +13,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dualAgreement, passAt1OfRanking, passAtK } from '../tests/codet';
-import { examplesToAsserts, extractExamples } from '../tests/docstring';
+import { COMMON_FORMS, examplesToAsserts, extractExamples } from '../tests/docstring';
 import { collectGeneratedAsserts } from '../tests/generated';
 import { cutCodeT } from '../tests/postcut';
 import { runPythonTests, type TestCase, type TestRunResult } from '../exec/languages';
@@ -55,6 +55,7 @@ interface TaskData {
   hidden: string; // the hidden test + check(entry_point)
   examples: string[]; // docstring-example asserts
   exampleIsDoctest: boolean[]; // whether each came from a `>>>` line (the rest: informal forms)
+  exampleIsCommon: boolean[]; // whether each is written in one of the common forms (COMMON_FORMS)
   generated: string[]; // model-written asserts
   generatedCounts: number[]; // how often each was generated (CodeT weighs tests by it)
 }
@@ -73,9 +74,12 @@ export interface MethodFigures {
   docstringFilter: number;
   /** The same with only the `>>>` doctest examples. */
   doctestFilter: number;
+  /** The same with the examples written in the common forms (COMMON_FORMS: no `Input:`/`Output:` blocks, `f(x) = y` lines, `param =` paragraphs). */
+  commonFormsFilter: number;
   codet: number;
   docstringFilterThenCodet: number;
   doctestFilterThenCodet: number;
+  commonFormsFilterThenCodet: number;
   passAt10: number;
   passAt100: number;
 }
@@ -129,7 +133,7 @@ function loadTasks(inputs: BenchInputs): TaskData[] {
       hidden: `${p.test}\ncheck(${p.entry_point})\n`,
       ...(() => {
         const ex = extractExamples(p.prompt, p.entry_point, 'python');
-        return { examples: examplesToAsserts(ex, 'python'), exampleIsDoctest: ex.map((e) => e.source === 'doctest') };
+        return { examples: examplesToAsserts(ex, 'python'), exampleIsDoctest: ex.map((e) => e.source === 'doctest'), exampleIsCommon: ex.map((e) => COMMON_FORMS.includes(e.form)) };
       })(),
       ...(() => {
         const g = collectGeneratedAsserts(tests.get(s.task_id) ?? [], p.entry_point);
@@ -252,7 +256,7 @@ export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResu
   }
 
   const picks: Picks[] = [];
-  const per = { random: [], docstringFilter: [], doctestFilter: [], codet: [], docstringFilterThenCodet: [], doctestFilterThenCodet: [] } as Record<keyof Omit<MethodFigures, 'passAt10' | 'passAt100'>, { scores: number[]; labels: boolean[] }[]>;
+  const per = { random: [], docstringFilter: [], doctestFilter: [], commonFormsFilter: [], codet: [], docstringFilterThenCodet: [], doctestFilterThenCodet: [], commonFormsFilterThenCodet: [] } as Record<keyof Omit<MethodFigures, 'passAt10' | 'passAt100'>, { scores: number[]; labels: boolean[] }[]>;
   let at10 = 0;
   let at100 = 0;
   const perTask: BenchResult['perTask'] = [];
@@ -284,13 +288,16 @@ export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResu
     };
     const passesExamples = filter(() => true);
     const passesDoctests = filter((i) => task.exampleIsDoctest[i] === true);
+    const passesCommon = filter((i) => task.exampleIsCommon[i] === true);
     const methods = {
       random,
       docstringFilter: passesExamples,
       doctestFilter: passesDoctests,
+      commonFormsFilter: passesCommon,
       codet,
       docstringFilterThenCodet: thenCodet(passesExamples),
       doctestFilterThenCodet: thenCodet(passesDoctests),
+      commonFormsFilterThenCodet: thenCodet(passesCommon),
     };
     const taskFigures: Record<string, number> = {};
     for (const [name, scores] of Object.entries(methods) as [keyof typeof methods, number[]][]) {
@@ -328,9 +335,11 @@ export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResu
       random: meanPass1(per.random),
       docstringFilter: meanPass1(per.docstringFilter),
       doctestFilter: meanPass1(per.doctestFilter),
+      commonFormsFilter: meanPass1(per.commonFormsFilter),
       codet: meanPass1(per.codet),
       docstringFilterThenCodet: meanPass1(per.docstringFilterThenCodet),
       doctestFilterThenCodet: meanPass1(per.doctestFilterThenCodet),
+      commonFormsFilterThenCodet: meanPass1(per.commonFormsFilterThenCodet),
       passAt10: (100 * at10) / Math.max(1, tasks.length),
       passAt100: (100 * at100) / Math.max(1, tasks.length),
     },

@@ -48,8 +48,21 @@ export interface Example {
   call: string;
   expected: string;
   source: 'doctest' | 'informal' | 'jsdoc';
+  /**
+   * How it was written: `doctest` (`>>>` and the output below), `operator` (`f(x) == y`,
+   * `➞`, `=>`, `->`, `→`), `prose` ("should return", "returns", "the output is"), `framework`
+   * (`assertEqual(f(x), y)`, `expect(f(x)).toBe(y)`), `assignment` (`f(x) = y`), `sentence`
+   * ("For x = …, the output should be …"), `block` (`Input:` / `Output:` lines, `param =`
+   * paragraphs). `winnow bench` reports a figure without the last two and `assignment`.
+   */
+  form: ExampleForm;
   line: number;
 }
+
+export type ExampleForm = 'doctest' | 'operator' | 'prose' | 'framework' | 'assignment' | 'sentence' | 'block';
+
+/** The forms most readers of docstring examples understand (see Example.form). */
+export const COMMON_FORMS: readonly ExampleForm[] = ['doctest', 'operator', 'prose', 'framework', 'sentence'];
 
 export interface Param {
   /** Null for a destructured parameter. */
@@ -334,6 +347,7 @@ interface Raw {
   call: string;
   expected: string;
   source: Example['source'];
+  form: ExampleForm;
   line: number;
   /** Index of the region line, for the recurrence filter (informal examples only). */
   vline?: number;
@@ -434,7 +448,7 @@ function doctests(region: Region, ctx: Ctx, consumed: boolean[], out: Raw[]): vo
     if (stmt === null || stmt === '') continue;
     const output = outLines.join('\n');
     const push = (call: string, expected: string) => {
-      if (callIsUsable(call, ctx) && isLiteral(expected, ctx.lang)) out.push({ call, expected, source: 'doctest', line: startLine });
+      if (callIsUsable(call, ctx) && isLiteral(expected, ctx.lang)) out.push({ call, expected, source: 'doctest', form: 'doctest', line: startLine });
     };
     if (output === '') {
       // The last statement of a docstring still being typed: its output is not written yet.
@@ -527,6 +541,7 @@ function informal(region: Region, ctx: Ctx, consumed: readonly boolean[], out: R
     if (call === null) continue;
     const before = vt.slice(starts[vline] as number, start);
     let expected: { value: string; end: number } | null = null;
+    let form: ExampleForm = 'framework';
     // Test-framework wrappers around the call.
     if (/\bexpect\(\s*$/.test(before)) {
       const w = /^\s*\)\s*\.\s*(?:toBe|toEqual|toStrictEqual)\(\s*/.exec(vt.slice(end));
@@ -557,9 +572,11 @@ function informal(region: Region, ctx: Ctx, consumed: readonly boolean[], out: R
       const nl = /^[ \t]*\n[ \t]*/.exec(vt.slice(p));
       if (nl && /\S/.test(sep[0].replace(/^[\s;]+/, ''))) p += nl[0].length;
       expected = readExpected(vt, p, ctx.lang);
+      const word = sep[0].replace(/^[\s;,]*(?:#|\/\/)?\s*/, '').trim();
+      form = /^=$/.test(word) ? 'assignment' : /^[\p{L}]/u.test(word) ? 'prose' : 'operator';
     }
     if (!expected || !callIsUsable(call, ctx)) continue;
-    found.push({ call, expected: expected.value, source: jsdoc ? 'jsdoc' : 'informal', line: (lines[vline] as VLine).line, vline });
+    found.push({ call, expected: expected.value, source: jsdoc ? 'jsdoc' : 'informal', form, line: (lines[vline] as VLine).line, vline });
   }
   // Drop the literal lines of a run of lines that also holds a recurrence definition.
   const vlines = vt.split('\n');
@@ -661,9 +678,9 @@ function buildCall(ctx: Ctx, inputs: Inputs): string | null {
 function inputOutput(region: Region, ctx: Ctx, consumed: readonly boolean[], out: Raw[]): void {
   const { lines } = region;
   const texts = lines.map((l, i) => (consumed[i] ? '' : l.text));
-  const emit = (inputs: Inputs, expected: string) => {
+  const emit = (inputs: Inputs, expected: string, form: ExampleForm) => {
     const call = buildCall(ctx, inputs);
-    if (call && callIsUsable(call, ctx)) out.push({ call, expected, source: 'informal', line: inputs.line });
+    if (call && callIsUsable(call, ctx)) out.push({ call, expected, source: 'informal', form, line: inputs.line });
   };
   // "For x = …, the output should be …", possibly continued on the next lines of the paragraph.
   texts.forEach((text, i) => {
@@ -678,7 +695,7 @@ function inputOutput(region: Region, ctx: Ctx, consumed: readonly boolean[], out
         /(?:\b(?:the\s+)?(?:output|result|answer|return(?:ed)?\s+value)\s+(?:should\s+be|will\s+be|would\s+be|is)\b|\bshould\s+return\b|\breturns?\b|=>|->|➞|==)[ \t]*:?/i.exec(para);
       if (!marker) continue;
       const e = readExpected(para, marker.index + marker[0].length, ctx.lang);
-      if (e) emit({ names: a.names, values: a.values, line: (lines[i] as VLine).line }, e.value);
+      if (e) emit({ names: a.names, values: a.values, line: (lines[i] as VLine).line }, e.value, 'sentence');
     }
   });
   // Input/Output blocks and `param = value` ... `return value` paragraphs.
@@ -721,7 +738,7 @@ function inputOutput(region: Region, ctx: Ctx, consumed: readonly boolean[], out
       let rest = output[1] as string;
       if (rest.trim() === '' && i + 1 < texts.length) rest = stripBullet(texts[++i] as string);
       const e = readExpected(rest, 0, ctx.lang);
-      if (e) emit(pending, e.value);
+      if (e) emit(pending, e.value, 'block');
       pending = null;
       collecting = false;
       continue;
@@ -765,7 +782,7 @@ export function extractExamples(prompt: string, entryPoint: string, languageId: 
     const key = `${r.call}\u0000${r.expected}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    out.push({ call: r.call, expected: r.expected, source: r.source, line: r.line });
+    out.push({ call: r.call, expected: r.expected, source: r.source, form: r.form, line: r.line });
   }
   return out;
 }
@@ -802,7 +819,7 @@ function isFloatLiteral(expr: string, lang: Lang): boolean {
  * `assert.deepStrictEqual(<call>, <expected>);`, for a harness that binds `assert` to
  * `node:assert`. See `AssertOptions.floatTolerance` for floats.
  */
-export function examplesToAsserts(examples: readonly Example[], languageId: DocLanguage | string, opts: AssertOptions = {}): string[] {
+export function examplesToAsserts(examples: readonly Pick<Example, 'call' | 'expected'>[], languageId: DocLanguage | string, opts: AssertOptions = {}): string[] {
   const lang = langOf(languageId);
   const tol = opts.floatTolerance;
   return examples.map((ex) => {
