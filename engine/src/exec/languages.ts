@@ -13,9 +13,11 @@
  *   site module (it can cost tens of ms per run), the interpreter's site-packages folders added
  *   to sys.path as plain folders (.pth files are not processed).
  * - javascript: node (the engine's own, unless it is Electron), `node harness.js`.
- * - typescript: the JavaScript harness with types stripped by Node's
- *   `module.stripTypeScriptTypes` (Node 22.13+); Node 20 has no type stripping, so it is
- *   unavailable there (`unavailableReason` says why).
+ * - typescript: the JavaScript harness, the program and the tests stripped of their types in
+ *   the engine before the run (`stripTypes` in ./programs.ts: amaro, Node.js's own type
+ *   stripper, swc compiled to WebAssembly), so it runs on any Node.js (20 included). Only when
+ *   amaro cannot load does the harness strip with Node's `module.stripTypeScriptTypes`
+ *   (Node 22.13+), and without either TypeScript is unavailable (`unavailableReason` says why).
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -23,6 +25,7 @@ import * as fs from 'node:fs';
 import { JAVASCRIPT_HARNESS } from './harness/javascript';
 import { PYTHON_HARNESS } from './harness/python';
 import { defaultPool, type WorkerPool } from './pool';
+import { stripTestTypes, stripTypes, typeStripper } from './programs';
 import { detectContainment, findExecutable, othersCanUse, runSandboxed, type SandboxBackend, type SandboxLimits, type SandboxResult } from './sandbox';
 
 export interface TestCase {
@@ -262,8 +265,10 @@ function defaultNode(): string | undefined {
 export class JavaScriptAdapter implements LanguageAdapter {
   readonly id: string;
   readonly extensions: string[];
-  private resolved: Promise<{ node?: string; reason?: string }> | undefined;
+  private resolved: Promise<{ node?: string; reason?: string; strip?: 'engine' | 'node' }> | undefined;
   private node: string | undefined;
+  /** TypeScript: who strips the types (the engine with amaro, or the harness with Node's stripTypeScriptTypes). */
+  private strip: 'engine' | 'node' | undefined;
 
   constructor(
     private readonly opts: NodeAdapterOptions = {},
@@ -273,15 +278,18 @@ export class JavaScriptAdapter implements LanguageAdapter {
     this.extensions = typescript ? ['.ts', '.mts', '.cts'] : ['.js', '.mjs', '.cjs'];
   }
 
-  private resolve(): Promise<{ node?: string; reason?: string }> {
+  private resolve(): Promise<{ node?: string; reason?: string; strip?: 'engine' | 'node' }> {
     this.resolved ??= (async () => {
       const node = this.opts.node ? findExecutable(this.opts.node) : defaultNode();
       if (!node) return { reason: 'no Node.js found' };
       const probe = await execText(node, ['-p', `process.versions.node + ' ' + typeof require('node:module').stripTypeScriptTypes`]);
       if (!probe) return { reason: `${node} does not run` };
+      if (!this.typescript) return { node };
+      const stripper = typeStripper();
+      if (stripper.ok) return { node, strip: 'engine' as const };
       const [version, strip] = probe.trim().split(' ');
-      if (this.typescript && strip !== 'function') return { reason: `Node.js ${version ?? '?'} cannot strip TypeScript types (needs module.stripTypeScriptTypes, Node 22.13+); TypeScript candidates are not run` };
-      return { node };
+      if (strip === 'function') return { node, strip: 'node' as const };
+      return { reason: `TypeScript types cannot be stripped: ${stripper.reason}, and Node.js ${version ?? '?'} has no module.stripTypeScriptTypes (Node 22.13+); TypeScript candidates are not run` };
     })();
     return this.resolved;
   }
@@ -289,6 +297,7 @@ export class JavaScriptAdapter implements LanguageAdapter {
   async available(): Promise<boolean> {
     const r = await this.resolve();
     this.node = r.node;
+    this.strip = r.strip;
     return r.node !== undefined;
   }
 
@@ -300,7 +309,8 @@ export class JavaScriptAdapter implements LanguageAdapter {
     const node = this.node;
     if (!node) throw new Error(`${this.id} adapter: build before available() resolved Node.js`);
     const memoryMB = 2048;
-    const request = {
+    const inEngine = this.typescript && this.strip === 'engine';
+    const request: Record<string, unknown> = {
       nonce: harness.nonce,
       program,
       filename: this.typescript ? 'program.ts' : 'program.js',
@@ -308,10 +318,27 @@ export class JavaScriptAdapter implements LanguageAdapter {
       programMs: harness.programMs,
       budgetMs: harness.budgetMs,
       outputChars: harness.outputChars,
-      typescript: this.typescript,
+      typescript: this.typescript && !inEngine,
     };
+    if (inEngine) {
+      // Types stripped here (positions kept: types become spaces); the harness gets JavaScript,
+      // and reports a program or a test that does not parse as it would a JavaScript one.
+      try {
+        request.program = stripTypes(program);
+      } catch (e) {
+        request.program = '';
+        request.syntaxError = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      }
+      request.tests = harness.tests.map((t) => {
+        try {
+          return { ...t, source: stripTestTypes(t.source) };
+        } catch (e) {
+          return { ...t, compileError: e instanceof Error ? `${e.name}: ${e.message}` : String(e) };
+        }
+      });
+    }
     return {
-      files: { 'harness.js': JAVASCRIPT_HARNESS, [request.filename]: program },
+      files: { 'harness.js': JAVASCRIPT_HARNESS, [String(request.filename)]: program },
       command: node,
       args: [`--max-old-space-size=${memoryMB / 2}`, 'harness.js'],
       stdin: JSON.stringify(request),
@@ -455,7 +482,7 @@ export function runJavaScriptTests(program: string, tests: readonly (string | Te
   return runTests(adapterById('javascript'), program, tests, opts);
 }
 
-/** TypeScript: as JavaScript after type stripping; throws where Node.js cannot strip types (Node 20). */
+/** TypeScript: as JavaScript after type stripping (in the engine, see `stripTypes`); the tests may be TypeScript too. */
 export function runTypeScriptTests(program: string, tests: readonly (string | TestCase)[], opts: RunTestsOptions = {}): Promise<TestRunResult> {
   return runTests(adapterById('typescript'), program, tests, opts);
 }

@@ -1,6 +1,9 @@
 /**
- * The JavaScript (and, where Node can strip types, TypeScript) test harness, written into
- * each run folder as `harness.js` and run with `node harness.js`.
+ * The JavaScript (and TypeScript) test harness, written into each run folder as `harness.js`
+ * and run with `node harness.js`. TypeScript normally arrives stripped of its types by the
+ * engine (a program that did not parse there comes as `syntaxError`, a test as its
+ * `compileError`); with `typescript: true` the harness strips with Node's
+ * `module.stripTypeScriptTypes` itself (Node 22.13+).
  *
  * Same request and output protocol as the Python harness (see ./python.ts). The program runs
  * once as a classic script in the main realm (`vm.runInThisContext`, so its top-level
@@ -107,10 +110,11 @@ async function run(source, name, ms, wrapAsync) {
 (async () => {
   let program = req.program || '';
   try {
+    if (req.syntaxError) throw Object.assign(new Error(), { winnowMessage: String(req.syntaxError) });
     program = strip(program);
     new vm.Script(program, { filename });
   } catch (e) {
-    final.syntaxError = fmt(e);
+    final.syntaxError = e && e.winnowMessage ? e.winnowMessage.slice(0, 500) : fmt(e);
     tests.forEach((_, i) => (results[i] = { passed: false, error: 'syntax error' }));
     emit('R', final);
     exit(0);
@@ -133,10 +137,11 @@ async function run(source, name, ms, wrapAsync) {
     const t = tests[i];
     let body;
     try {
+      if (t.compileError) throw Object.assign(new Error(), { winnowMessage: String(t.compileError) });
       body = '(async () => {\n' + strip(t.source) + '\n})()';
       new vm.Script(body, { filename: '<test ' + i + '>' });
     } catch (e) {
-      results[i] = { passed: false, error: 'test does not compile: ' + fmt(e) };
+      results[i] = { passed: false, error: 'test does not compile: ' + (e && e.winnowMessage ? e.winnowMessage.slice(0, 500) : fmt(e)) };
       emit('T', { ...results[i], i });
       continue;
     }
