@@ -40,7 +40,9 @@ import {
 } from './protocol';
 import { loadActiveRanker, type Ranker } from './ranker/ranker';
 import { exportTriplets, listTriplets } from './dataset';
-import { executeCandidates, rerankByOutcome } from './execution';
+import { enclosingFunction } from './exec/programs';
+import { executeCandidates } from './execution';
+import { synthesizeTests } from './tests/synthesize';
 import { Store } from './store';
 import { StoreWriter } from './storeWriter';
 
@@ -239,19 +241,47 @@ export class Engine {
     // Leave a little of the budget for ranking and the reply.
     const budget = AbortSignal.timeout(Math.max(10, req.budgetMs - 25));
     const signal = cancelled ? AbortSignal.any([budget, cancelled]) : budget;
+    // Model-written tests are asked for alongside the candidates (same generator, same budget).
+    const fn = req.execute === true ? enclosingFunction(req.prefix, req.languageId) : undefined;
+    const synthesized =
+      fn?.topLevel && (req.synthesizeTests ?? 0) > 0
+        ? synthesizeTests(generator, { prefix: req.prefix, fn, languageId: req.languageId, samples: Math.min(req.synthesizeTests ?? 0, 20), signal }).then((r) => r.tests)
+        : undefined;
     const { samples, problem } = await generator.sample({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, n: req.n, signal });
     const t1 = performance.now();
     const processed = postprocess(samples, req);
-    const features = featurize(
-      processed.map((c) => ({
-        text: c.text,
-        votes: c.votes,
-        totalSamples: samples.length,
-        ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+    const ids = processed.map((_, i) => `${requestId}:${i}`);
+    let execution: ExecutionSummary | undefined;
+    let ex: Awaited<ReturnType<typeof executeCandidates>> | undefined;
+    if (req.execute === true && processed.length > 0) {
+      // What is left of the budget, less a margin for ranking and the reply.
+      const left = req.budgetMs - (performance.now() - t0) - 30;
+      ex = await executeCandidates({
         prefix: req.prefix,
         suffix: req.suffix,
         languageId: req.languageId,
-      })),
+        candidates: processed.map((c, i) => ({ id: ids[i] as string, text: c.text, votes: c.votes })),
+        budgetMs: left,
+        ...(cancelled ? { signal: cancelled } : {}),
+        ...(req.relatedTests ? { relatedTests: req.relatedTests } : {}),
+        ...(synthesized ? { synthesized } : {}),
+      });
+      execution = ex.summary;
+    }
+    const features = featurize(
+      processed.map((c, i) => {
+        const execFeatures = ex?.features.get(ids[i] as string);
+        return {
+          text: c.text,
+          votes: c.votes,
+          totalSamples: samples.length,
+          ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+          prefix: req.prefix,
+          suffix: req.suffix,
+          languageId: req.languageId,
+          ...(execFeatures ? { exec: execFeatures } : {}),
+        };
+      }),
     );
     const ranker = this.ranker;
     const scores = await ranker.score(features, processed.length);
@@ -259,40 +289,33 @@ export class Engine {
     const order = processed
       .map((c, i) => ({ c, i, score: scores[i] ?? 0 }))
       .sort((a, b) => b.score - a.score || b.c.votes - a.c.votes || a.c.firstSample - b.c.firstSample);
-    let candidates: Candidate[] = order.map(({ c, i, score }, rank) => ({
-      id: `${requestId}:${i}`,
-      text: c.text,
-      score,
-      rank,
-      votes: c.votes,
-      ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
-    }));
-    let execution: ExecutionSummary | undefined;
-    if (req.execute === true && candidates.length > 0) {
-      // What is left of the budget, less a margin for the reply.
-      const left = req.budgetMs - (performance.now() - t0) - 30;
-      const ex = await executeCandidates({
-        prefix: req.prefix,
-        suffix: req.suffix,
-        languageId: req.languageId,
-        candidates,
-        budgetMs: left,
-        ...(cancelled ? { signal: cancelled } : {}),
+    const candidates: Candidate[] = order.map(({ c, i, score }, rank) => {
+      const id = ids[i] as string;
+      const o = ex?.outcomes.get(id);
+      const agreement = ex?.features.get(id)?.agreement;
+      const tests = o && (o.total > 0 || o.synthesizedPassed.length > 0) ? { passed: o.passed, total: o.total, ...(o.error ? { error: o.error } : {}), ...(o.synthesizedPassed.length > 0 && agreement !== undefined ? { agreement } : {}) } : undefined;
+      return {
+        id,
+        text: c.text,
+        score,
+        rank,
+        votes: c.votes,
+        ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
+        ...(tests ? { tests } : {}),
+      };
+    });
+    if (ex && req.dataset?.enabled !== false && ex.summary.tests > 0 && !cancelled?.aborted) {
+      // Every outcome is stored when its run ends, those past the budget included: one row per test source.
+      void ex.all.then((outs) => {
+        try {
+          this.store.recordTestOutcomes(
+            outs.flatMap((o) => Object.entries(o.bySource).map(([source, r]) => ({ requestId, candidateId: o.candidateId, source, passed: r.passed, total: r.total }))),
+          );
+        } catch (e) {
+          this.opts.log('warn', `could not store test outcomes of ${requestId}: ${(e as Error).message}`);
+        }
       });
-      execution = ex.summary;
-      candidates = rerankByOutcome(candidates, ex.outcomes);
-      if (req.dataset?.enabled !== false && ex.summary.tests > 0 && !cancelled?.aborted) {
-        // Every outcome is stored when its run ends, those past the budget included.
-        void ex.all.then((outs) => {
-          try {
-            this.store.recordTestOutcomes(outs.map((o) => ({ requestId, candidateId: o.candidateId, source: 'docstring', passed: o.passed, total: o.total })));
-          } catch (e) {
-            this.opts.log('warn', `could not store test outcomes of ${requestId}: ${(e as Error).message}`);
-          }
-        });
-      }
     }
-    const finalRank = new Map(candidates.map((c) => [c.id, c.rank]));
     const t2 = performance.now();
     this.requestsServed += 1;
     const reply: CompleteReply = {
@@ -326,7 +349,7 @@ export class Engine {
         ...(problem ? { problem: `${problem.code}: ${problem.message}` } : {}),
         candidates: order.map(({ c, i, score }, rank) => ({
           id: `${requestId}:${i}`,
-          rank: finalRank.get(`${requestId}:${i}`) ?? rank,
+          rank,
           text: c.text,
           score,
           votes: c.votes,

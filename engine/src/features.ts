@@ -25,6 +25,29 @@ export interface FeatureInput {
   prefix: string;
   suffix: string;
   languageId: string;
+  /** What running the candidate against tests showed; absent when it did not run (or not within the budget). */
+  exec?: ExecFeatures;
+}
+
+/**
+ * Execution outcomes of one candidate (see engine/src/execution.ts). Trusted tests are the
+ * docstring's examples and the project's own tests; model-written tests are only used
+ * through agreement (CodeT), never by raw pass counts.
+ */
+export interface ExecFeatures {
+  /** Trusted tests run and passed. */
+  trustedTotal: number;
+  trustedPassed: number;
+  /** CodeT dual-agreement score of its consensus set over the model-written tests, divided by the best set's score in the request: [0, 1]. */
+  agreement: number;
+  /** Size of its consensus set (candidates passing exactly the same model-written tests) over the candidates that ran: [0, 1]. */
+  clusterFrac: number;
+  /** In the consensus set with the best score (CodeT's pick), with a score above 0. */
+  agreementBest: boolean;
+  syntaxError: boolean;
+  timedOut: boolean;
+  /** Raised something other than a failed assertion. */
+  exception: boolean;
 }
 
 /**
@@ -66,6 +89,18 @@ export interface FeatureInput {
  * - indent_mismatch     1 when the candidate indents with both tabs and spaces, or with a
  *                       character the prefix does not indent with.
  * - long_line           1 when a line is longer than 160 characters.
+ *
+ * Execution features (all 0 when the candidate was not run, or its run did not end within
+ * the latency budget; see ExecFeatures):
+ * - exec_ran            1 when it ran against at least one test within the budget.
+ * - exec_pass_frac      trusted tests (docstring examples, project tests) passed / run.
+ * - exec_all_passed     1 when it passed every trusted test (at least one).
+ * - exec_agreement      CodeT dual agreement over model-written tests, normalized to [0, 1].
+ * - exec_agreement_best 1 when in the consensus set with the best agreement (CodeT's pick).
+ * - exec_cluster_frac   size of its agreement cluster / candidates that ran.
+ * - exec_syntax_error   1 when the program did not compile.
+ * - exec_timeout        1 when the program or a test ran out of time.
+ * - exec_exception      1 when it raised something other than a failed assertion.
  */
 export const FEATURE_NAMES = [
   'vote_share',
@@ -87,6 +122,15 @@ export const FEATURE_NAMES = [
   'comment_frac',
   'indent_mismatch',
   'long_line',
+  'exec_ran',
+  'exec_pass_frac',
+  'exec_all_passed',
+  'exec_agreement',
+  'exec_agreement_best',
+  'exec_cluster_frac',
+  'exec_syntax_error',
+  'exec_timeout',
+  'exec_exception',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -486,6 +530,18 @@ function featurizeOne(c: FeatureInput, p: PrefixInfo, s: SuffixInfo, out: Float3
   f[o + COL.comment_frac] = nonBlank > 0 ? comments / nonBlank : 0;
   f[o + COL.indent_mismatch] = (tabs && spaces) || (tabs && p.usesSpaces && !p.usesTabs) || (spaces && p.usesTabs && !p.usesSpaces) ? 1 : 0;
   f[o + COL.long_line] = maxLen > 160 ? 1 : 0;
+  const x = c.exec;
+  if (x) {
+    f[o + COL.exec_ran] = 1;
+    f[o + COL.exec_pass_frac] = x.trustedTotal > 0 ? Math.min(1, Math.max(0, x.trustedPassed / x.trustedTotal)) : 0;
+    f[o + COL.exec_all_passed] = x.trustedTotal > 0 && x.trustedPassed >= x.trustedTotal ? 1 : 0;
+    f[o + COL.exec_agreement] = Math.min(1, Math.max(0, x.agreement));
+    f[o + COL.exec_agreement_best] = x.agreementBest ? 1 : 0;
+    f[o + COL.exec_cluster_frac] = Math.min(1, Math.max(0, x.clusterFrac));
+    f[o + COL.exec_syntax_error] = x.syntaxError ? 1 : 0;
+    f[o + COL.exec_timeout] = x.timedOut ? 1 : 0;
+    f[o + COL.exec_exception] = x.exception ? 1 : 0;
+  }
 }
 
 /** Featurizes candidates into a row-major [n, NUM_FEATURES] matrix. */
@@ -522,7 +578,7 @@ export function featurize(cands: readonly FeatureInput[]): Float32Array {
 // ---------------------------------------------------------------------------------------
 // The built-in ranker: a linear score with hand-chosen weights, no normalization.
 
-export const BUILTIN_VERSION = 'builtin-1';
+export const BUILTIN_VERSION = 'builtin-2';
 
 /** Hand-chosen weights: agreement and likelihood up, signs of broken or unfinished code down. */
 const BUILTIN_WEIGHTS: Record<FeatureName, number> = {
@@ -545,6 +601,19 @@ const BUILTIN_WEIGHTS: Record<FeatureName, number> = {
   comment_frac: -1.0,
   indent_mismatch: -0.5,
   long_line: -0.3,
+  // Execution: passing every trusted test outweighs any sum of the other features (the text
+  // features' spread is under 35), so such a candidate is ranked first, as the docstring
+  // filter of `winnow bench` does; then CodeT's pick (the best consensus set over the
+  // model-written tests) outweighs the text features' usual spread, and agreement orders the rest.
+  exec_ran: 0,
+  exec_pass_frac: 4.0,
+  exec_all_passed: 60.0,
+  exec_agreement: 3.0,
+  exec_agreement_best: 10.0,
+  exec_cluster_frac: 0,
+  exec_syntax_error: -4.0,
+  exec_timeout: -2.0,
+  exec_exception: -2.0,
 };
 
 export const BUILTIN_SPEC: RankerSpec = {

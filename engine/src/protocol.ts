@@ -110,8 +110,11 @@ export interface Candidate {
   meanLogprob?: number;
   /** How many raw samples collapsed into this candidate after post-processing. */
   votes: number;
-  /** Outcome of running it against the tests found above the cursor, when it ran in time. */
-  tests?: { passed: number; total: number; error?: 'syntax' | 'timeout' | 'exception' };
+  /**
+   * Outcome of running it against the docstring and project tests, when it ran in time;
+   * `agreement`: its CodeT agreement over model-written tests, in [0, 1], when there were any.
+   */
+  tests?: { passed: number; total: number; error?: 'syntax' | 'timeout' | 'exception'; agreement?: number };
 }
 
 export interface GeneratorProblem {
@@ -144,8 +147,10 @@ export interface ExecutionSummary {
   bySource?: { docstring: number; project: number; synthesized: number };
   /** Candidates run to the end within the latency budget. */
   ran: number;
-  /** Candidates that passed every test. */
+  /** Candidates that passed every docstring and project test (model-written tests aside). */
   passedAll: number;
+  /** With model-written tests: the size of the largest group of candidates that pass the same (non-empty) set of them. */
+  largestAgreement?: number;
   /** Runs still going when the reply left; their outcomes are stored when they finish. */
   background: number;
   /** Why nothing ran, when nothing did (no tests found, language not supported, ...). */
@@ -479,6 +484,17 @@ export function validateComplete(b: unknown): string | undefined {
     const d = o.dataset as Record<string, unknown>;
     if (typeof d !== 'object' || d === null || typeof d.enabled !== 'boolean' || typeof d.maxSizeMB !== 'number' || !(d.maxSizeMB > 0)) {
       return 'dataset must be { enabled: boolean, maxSizeMB: positive number }';
+    }
+  }
+  if (o.synthesizeTests !== undefined && (typeof o.synthesizeTests !== 'number' || !Number.isInteger(o.synthesizeTests) || o.synthesizeTests < 0 || o.synthesizeTests > 20)) {
+    return 'synthesizeTests must be an integer from 0 to 20';
+  }
+  if (o.relatedTests !== undefined) {
+    if (!Array.isArray(o.relatedTests) || o.relatedTests.length > MAX_RELATED_TEST_FILES) return `relatedTests must be an array of at most ${MAX_RELATED_TEST_FILES} files`;
+    for (const [i, f] of o.relatedTests.entries()) {
+      const r = f as Record<string, unknown>;
+      if (typeof r !== 'object' || r === null || !isStr(r.path) || !isStr(r.languageId) || !isStr(r.text)) return `relatedTests[${i}] must be { path, languageId, text } strings`;
+      if (r.text.length > MAX_RELATED_TEST_CHARS) return `relatedTests[${i}].text is longer than ${MAX_RELATED_TEST_CHARS} characters`;
     }
   }
   return validateGenerator(o.generator);

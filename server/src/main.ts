@@ -18,10 +18,12 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig } from '../../engine/src/protocol';
 import { CancelledError } from '../../engine/src/client';
-import { buildContext } from './context';
+import { buildContext, filePathOf } from './context';
 import { Debouncer } from './debounce';
 import { isExcluded } from './exclude';
 import { EngineHost, NotReadyError } from './engineHost';
+import { executionLine } from './executionLog';
+import { findRelatedTests, functionNameAt, type RelatedTestFile } from './relatedTests';
 import {
   ACCEPT_COMMAND,
   EngineStatusRequest,
@@ -57,6 +59,10 @@ let shownProblem: string | undefined;
 let lastGenerator: GeneratorConfig | undefined;
 /** VS Code workspace trust, from the client; candidates never run in an untrusted workspace. */
 let workspaceTrusted = false;
+/** Workspace folder roots (file paths) from the initialize request: where related tests may be looked for. */
+let workspaceRoots: string[] = [];
+/** How long a completion may wait for the related-test search (it goes on in the background and fills the cache). */
+const RELATED_TESTS_WAIT_MS = 50;
 
 /** Feedback that arrived while the engine was not ready; sent when it is back. */
 const pendingEvents: FeedbackEvent[] = [];
@@ -82,6 +88,7 @@ connection.onInitialize((params: InitializeParams) => {
     throw new Error('Winnow language server needs initializationOptions.dataDir and .engineScript');
   }
   workspaceTrusted = init.workspaceTrusted === true;
+  workspaceRoots = workspaceRootsOf(params);
   host = new EngineHost({
     dataDir: init.dataDir,
     nodePath: init.nodePath || process.execPath,
@@ -98,6 +105,13 @@ connection.onInitialize((params: InitializeParams) => {
     serverInfo: { name: 'winnow-language-server', version: '0.1.0' },
   };
 });
+
+function workspaceRootsOf(params: InitializeParams): string[] {
+  const uris = params.workspaceFolders?.length ? params.workspaceFolders.map((f) => f.uri) : params.rootUri ? [params.rootUri] : [];
+  const roots = uris.filter((u) => u.startsWith('file://')).map(filePathOf);
+  if (roots.length === 0 && params.rootPath) roots.push(params.rootPath);
+  return roots.filter((r) => path.isAbsolute(r));
+}
 
 connection.onInitialized(() => {
   void host?.start();
@@ -165,6 +179,18 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   }
   const generator = generatorOf(settings);
   lastGenerator = generator;
+  const execute = workspaceTrusted && settings.execution === 'on';
+  // The project's own tests for the function being written (only read by the engine when it runs candidates).
+  let relatedTests: RelatedTestFile[] = [];
+  if (execute && workspaceRoots.length > 0) {
+    relatedTests = await findRelatedTests({
+      filePath: built.context.filePath,
+      languageId: built.context.languageId,
+      functionName: functionNameAt(built.context.prefix, built.context.languageId),
+      workspaceRoots,
+      timeoutMs: RELATED_TESTS_WAIT_MS,
+    });
+  }
   let reply: CompleteReply;
   try {
     reply = await host.request(
@@ -175,7 +201,9 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         budgetMs: settings.latencyBudgetMs,
         generator,
         dataset: settings.dataset,
-        execute: workspaceTrusted && settings.execution === 'on',
+        execute,
+        ...(relatedTests.length > 0 ? { relatedTests } : {}),
+        ...(execute && settings.synthesizeTests > 0 ? { synthesizeTests: settings.synthesizeTests } : {}),
       },
       settings.latencyBudgetMs + 250,
       // A newer request for the same document, or VS Code cancelling, cancels it in the engine too.
@@ -190,15 +218,7 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
   }
   if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
-  const ex = reply.execution;
-  if (ex) {
-    log(
-      ex.skipped
-        ? `execution: ${ex.skipped}`
-        : `execution: ${ex.passedAll} of ${reply.candidates.length} candidates passed the ${ex.tests} docstring example${ex.tests === 1 ? '' : 's'}` +
-            ` (${ex.ran} ran in time${ex.background ? `, ${ex.background} finishing in the background` : ''}; sandbox: ${(ex.containment ?? []).join(', ') || 'none'})`,
-    );
-  }
+  if (reply.execution) log(executionLine(reply));
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);
@@ -283,7 +303,7 @@ connection.onRequest(RestartEngineRequest, async (): Promise<RestartEngineResult
 
 connection.onRequest(RetrainRankerRequest, (): RetrainResult => ({
   started: false,
-  message: `Nothing to train yet: this version of Winnow ranks with a built-in ranker (${lastStatus.rankerVersion ?? 'builtin-1'}, hand-chosen weights). Learning from your accepts and rejects arrives with ranker training; your feedback is already being recorded for it.`,
+  message: `Nothing to train yet: this version of Winnow ranks with a built-in ranker (${lastStatus.rankerVersion ?? 'the built-in one'}, hand-chosen weights). Learning from your accepts and rejects arrives with ranker training; your feedback is already being recorded for it.`,
 }));
 
 connection.onRequest(ExportDatasetRequest, async (p: ExportDatasetParams): Promise<ExportDatasetResult> => {

@@ -157,6 +157,8 @@ export interface WinnowSettings {
   exclude: string[];
   /** winnow.execution.enabled: run candidates against tests (trusted workspaces only). */
   execution: 'off' | 'ask' | 'on';
+  /** winnow.execution.synthesizeTests: continuations of `assert ` asked of the generator per completion (0: none). */
+  synthesizeTests: number;
 }
 
 export const DEFAULT_SETTINGS: WinnowSettings = {
@@ -168,6 +170,7 @@ export const DEFAULT_SETTINGS: WinnowSettings = {
   dataset: { enabled: true, maxSizeMB: 512 },
   exclude: [],
   execution: 'ask',
+  synthesizeTests: 4,
 };
 
 /** Normalizes raw `winnow` settings (anything the user typed) into {@link WinnowSettings}. */
@@ -205,5 +208,6 @@ export function settingsFrom(raw: unknown): WinnowSettings {
     },
     exclude,
     execution: execution === 'off' || execution === 'ask' || execution === 'on' ? execution : d.execution,
+    synthesizeTests: Math.round(num(pick(ex.synthesizeTests, r['execution.synthesizeTests']), d.synthesizeTests, 0, 20)),
   };
 }

@@ -410,6 +410,18 @@ export class E2E {
     }
   }
 
+  /** Lines of Winnow's output channels (the extension's and the language server's logs) that match `re`. */
+  winnowLogLines(re: RegExp): string[] {
+    const files = filesUnder(path.join(this.dirs.userData, 'logs'), (f) => f.endsWith('.log') && /winnow/i.test(path.basename(f)));
+    return files.flatMap((f) => {
+      try {
+        return fs.readFileSync(f, 'utf8').split('\n').filter((l) => re.test(l));
+      } catch {
+        return [];
+      }
+    });
+  }
+
   dumpDiagnostics(): void {
     const parts = [`==== code-server log (${this.codeServerLog}) ====`, tail(this.codeServerLog, 80)];
     // The extension host's log, Winnow's output channels, and the engine's own logs.

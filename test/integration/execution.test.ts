@@ -80,4 +80,134 @@ describe('execution at inference', () => {
     });
     assert.deepEqual(rows.map((x) => [x.source, x.passed, x.total]).sort(), [['docstring', 0, 2], ['docstring', 2, 2]]);
   });
+
+  test('project tests for the function count as trusted tests, and are stored as such', async () => {
+    const r = await engine.client.request(
+      'complete',
+      { ...request(true), relatedTests: [{ path: '/work/demo/tests/test_add.py', languageId: 'python', text: 'from add import add\n\ndef test_add():\n    assert add(2, 2) == 4\n    assert add(x, 1) == 2\n' }] },
+      20_000,
+    );
+    assert.deepEqual(r.execution?.bySource, { docstring: 2, project: 1, synthesized: 0 });
+    assert.equal(r.candidates[0]?.text, '    return a + b');
+    assert.deepEqual(r.candidates[0]?.tests, { passed: 3, total: 3 });
+    const rows = await waitFor('project outcomes stored', () => {
+      const db = new Database(paths(dir).db, { readonly: true });
+      try {
+        const got = db.prepare("SELECT passed, total FROM test_outcomes WHERE request_id = ? AND source = 'project'").all(r.requestId) as { passed: number; total: number }[];
+        return got.length === 2 ? got : undefined;
+      } finally {
+        db.close();
+      }
+    });
+    assert.deepEqual(rows.map((x) => [x.passed, x.total]).sort(), [[0, 1], [1, 1]]);
+  });
+});
+
+describe('execution at inference with model-written tests (CodeT agreement)', () => {
+  let dir: string;
+  let fixture: Fixture;
+  let engine: RunningEngine;
+  // No examples in the docstring: only the model-written tests can tell the candidates apart.
+  const prefix = 'def mul(a, b):\n    """Multiply two numbers."""\n';
+
+  before(async () => {
+    dir = tempDir();
+    fixture = await startOpenAIFixture({
+      complete: (body, i) => {
+        // Tests: three right, one wrong (that a + b happens to pass, with mul(2, 2) == 4).
+        if (body.prompt.includes('# check the correctness of mul')) return ['mul(2, 3) == 6\n', 'mul(1, 5) == 5\n', 'mul(2, 2) == 4\n', 'mul(2, 3) == 5\n'][i % 4] as string;
+        // Candidates: a wrong majority (a + b), a right minority written two ways.
+        return ['    return a + b\n', '    return a + b\n', '    return a + b\n', '    return a * b\n', '    return b * a\n'][i % 5] as string;
+      },
+    });
+    engine = await startEngine(dir);
+  });
+
+  after(async () => {
+    await engine.stop();
+    await fixture.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the candidates the tests agree on are ranked first; the tests were asked of the same model', async () => {
+    const r = await engine.client.request(
+      'complete',
+      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true, synthesizeTests: 4 },
+      20_000,
+    );
+    const asked = fixture.requests.find((b) => b.prompt.includes('# check the correctness of mul'));
+    assert.ok(asked, 'a test-writing request reached the model server');
+    assert.ok(asked.prompt.endsWith('assert '), asked.prompt);
+    assert.deepEqual(r.execution?.bySource, { docstring: 0, project: 0, synthesized: 4 });
+    assert.equal(r.execution?.largestAgreement, 2, 'a * b and b * a pass the same three tests');
+    assert.deepEqual(new Set(r.candidates.slice(0, 2).map((c) => c.text)), new Set(['    return a * b', '    return b * a']));
+    assert.equal(r.candidates[2]?.text, '    return a + b');
+    assert.equal(r.candidates[0]?.tests?.agreement, 1);
+    assert.ok((r.candidates[2]?.tests?.agreement ?? 1) < 1);
+    const rows = await waitFor('synthesized outcomes stored', () => {
+      const db = new Database(paths(dir).db, { readonly: true });
+      try {
+        const got = db.prepare("SELECT passed, total FROM test_outcomes WHERE request_id = ? AND source = 'synthesized'").all(r.requestId) as { passed: number; total: number }[];
+        return got.length === 3 ? got : undefined;
+      } finally {
+        db.close();
+      }
+    });
+    assert.deepEqual(rows.map((x) => [x.passed, x.total]).sort(), [[2, 4], [3, 4], [3, 4]]);
+  });
+
+  test('without synthesizeTests, nothing but the candidates is asked of the model', async () => {
+    const before = fixture.requests.length;
+    const r = await engine.client.request(
+      'complete',
+      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true },
+      20_000,
+    );
+    assert.equal(fixture.requests.length - before, 1);
+    assert.match(r.execution?.skipped ?? '', /no tests for mul\(\)/);
+  });
+});
+
+
+describe('execution at inference: TypeScript', () => {
+  let dir: string;
+  let fixture: Fixture;
+  let engine: RunningEngine;
+  const prefix = `import * as fs from 'node:fs';
+import { helper } from './helper';
+
+/**
+ * Sums a list.
+ * @example total([1, 2, 3]) // => 6
+ * @example total([]) // => 0
+ */
+export function total(xs: number[]): number {
+`;
+
+  before(async () => {
+    dir = tempDir();
+    fixture = await startOpenAIFixture({
+      complete: (_b, i) => (i % 3 === 2 ? '  return xs.reduce((a: number, b: number) => a + b, 0);\n}\n' : '  return xs.length as number;\n}\n'),
+    });
+    engine = await startEngine(dir);
+  });
+
+  after(async () => {
+    await engine.stop();
+    await fixture.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a typed candidate that passes the JSDoc examples is ranked first (types stripped in the engine)', async () => {
+    const r = await engine.client.request(
+      'complete',
+      { prefix, suffix: '\n\nexport const other = 1;\n', languageId: 'typescript', filePath: '/work/demo/total.ts', n: 3, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true },
+      20_000,
+    );
+    assert.equal(r.execution?.skipped, undefined, r.execution?.skipped);
+    assert.deepEqual(r.execution?.bySource, { docstring: 2, project: 0, synthesized: 0 });
+    assert.match(r.candidates[0]?.text ?? '', /reduce/);
+    assert.deepEqual(r.candidates[0]?.tests, { passed: 2, total: 2 });
+    assert.deepEqual(r.candidates[1]?.tests, { passed: 1, total: 2 }, 'xs.length is right for [] only');
+  });
 });

@@ -109,7 +109,7 @@ test('ONNX writer: metadata round trip; reader rejects garbage; spec validation'
   const bad = (over: Partial<RankerSpec>, re: RegExp) => assert.throws(() => validateSpec({ ...spec, ...over }), re);
   bad({ std: spec.std.map((s, i) => (i === 3 ? 0 : s)) }, /std\[3\]/);
   bad({ mean: [1] }, /mean\/std/);
-  bad({ layers: [{ weights: [[1]], bias: [0] }] }, /layer 0 needs 19 weight rows/);
+  bad({ layers: [{ weights: [[1]], bias: [0] }] }, new RegExp(`layer 0 needs ${NUM_FEATURES} weight rows`));
   bad({ layers: [{ weights: FEATURE_NAMES.map(() => [1, 2]), bias: [0, 0] }] }, /last layer must have 1 output/);
   bad({ version: '../evil' }, /bad version/);
 });
@@ -145,7 +145,7 @@ test('built-in model scores real featurized candidates as its linear weights say
     assertClose(scores, reference(BUILTIN_SPEC, x, texts.length), 'builtin');
     assert.ok((scores[0] as number) > (scores[1] as number) && (scores[0] as number) > (scores[2] as number));
     assert.equal((await ranker.score(new Float32Array(0), 0)).length, 0);
-    await assert.rejects(ranker.score(new Float32Array(5), 1), /expected 1 × 19 features/);
+    await assert.rejects(ranker.score(new Float32Array(5), 1), new RegExp(`expected 1 × ${NUM_FEATURES} features`));
   } finally {
     await ranker.dispose();
   }
@@ -221,7 +221,7 @@ test('a model trained on other features is rejected with a clear message', async
     return true;
   });
   const fewer: RankerSpec = { ...BUILTIN_SPEC, version: 'fewer', featureNames: ['a', 'b'], mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [1]], bias: [0] }] };
-  await assert.rejects(Ranker.load(saveModel(fewer), { device: 'cpu' }), /the model has 2 features, the engine 19/);
+  await assert.rejects(Ranker.load(saveModel(fewer), { device: 'cpu' }), new RegExp(`the model has 2 features, the engine ${NUM_FEATURES}`));
 });
 
 test('registry: builtin, versions, atomic active.json', () => {
@@ -316,7 +316,7 @@ test('loadActiveRanker: a corrupt active model is moved aside and the built-in i
     assert.equal(logged[0]?.level, 'error');
     assert.ok(logged[0]?.msg.includes(reg.pathOf('broken')), logged[0]?.msg);
     assert.ok(logged[0]?.msg.includes(`moved aside to ${path.join(reg.dir, aside[0] as string)}`), logged[0]?.msg);
-    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-1/);
+    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-2/);
     assert.deepEqual(reg.list(), [BUILTIN_VERSION]);
   } finally {
     await ranker.dispose();
@@ -370,4 +370,23 @@ test('loadActiveRanker: missing file, incompatible features, unreadable active.j
   assert.equal(r.version, BUILTIN_VERSION);
   assert.match(logged[0]?.msg ?? '', /active\.json has no valid "version"; using the built-in ranker/);
   assert.equal(reg.activeVersion(), BUILTIN_VERSION);
+});
+
+test('loadActiveRanker: an older built-in ranker left active by an earlier engine is replaced quietly', async () => {
+  const data = tmp();
+  const reg = new RankerRegistry(data);
+  reg.ensureBuiltin();
+  const old: RankerSpec = { ...BUILTIN_SPEC, version: 'builtin-1', featureNames: ['a', 'b'], mean: [0, 0], std: [1, 1], layers: [{ weights: [[1], [1]], bias: [0] }] };
+  reg.add('builtin-1', buildRankerModel(old));
+  reg.setActive('builtin-1');
+  const logged: Logged = [];
+  const ranker = await loadActiveRanker(data, 'cpu', collect(logged));
+  try {
+    assert.equal(ranker.version, BUILTIN_VERSION);
+    assert.equal(reg.activeVersion(), BUILTIN_VERSION);
+    assert.deepEqual(logged.map((l) => l.level), ['info']);
+    assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-2/);
+  } finally {
+    await ranker.dispose();
+  }
 });

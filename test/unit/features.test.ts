@@ -19,7 +19,7 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
   assert.equal(new Set(FEATURE_NAMES).size, FEATURE_NAMES.length);
   assert.equal(NUM_FEATURES, FEATURE_NAMES.length);
   assert.equal(BUILTIN_SPEC.version, BUILTIN_VERSION);
-  assert.equal(BUILTIN_VERSION, 'builtin-1');
+  assert.equal(BUILTIN_VERSION, 'builtin-2');
   assert.deepEqual(BUILTIN_SPEC.featureNames, [...FEATURE_NAMES]);
   assert.equal(BUILTIN_SPEC.layers.length, 1);
   assert.equal(BUILTIN_SPEC.layers[0]?.weights.length, NUM_FEATURES);
@@ -194,4 +194,49 @@ test('built-in weights rank a plausible body above broken ones', () => {
   const scores = cands.map((_, i) => w.reduce((s, wj, j) => s + wj * (x[i * NUM_FEATURES + j] as number), 0));
   const best = scores.indexOf(Math.max(...scores));
   assert.equal(best, 0, `scores ${scores.map((s) => s.toFixed(2)).join(', ')}`);
+});
+
+test('execution features: zero when the candidate did not run, clamped values when it did', () => {
+  const none = feats('    return list(range(n))\n');
+  for (const n of FEATURE_NAMES.filter((x) => x.startsWith('exec_'))) assert.equal(none[n], 0, n);
+  const ran = feats('    return list(range(n))\n', { exec: { trustedTotal: 4, trustedPassed: 3, agreement: 0.5, clusterFrac: 0.25, agreementBest: true, syntaxError: false, timedOut: true, exception: false } });
+  assert.equal(ran.exec_ran, 1);
+  assert.equal(ran.exec_pass_frac, 0.75);
+  assert.equal(ran.exec_all_passed, 0);
+  assert.equal(ran.exec_agreement, 0.5);
+  assert.equal(ran.exec_cluster_frac, 0.25);
+  assert.equal(ran.exec_agreement_best, 1);
+  assert.equal(ran.exec_timeout, 1);
+  assert.equal(ran.exec_syntax_error, 0);
+  const all = feats('    return 1\n', { exec: { trustedTotal: 2, trustedPassed: 2, agreement: 7, clusterFrac: -1, agreementBest: false, syntaxError: false, timedOut: false, exception: false } });
+  assert.equal(all.exec_all_passed, 1);
+  assert.equal(all.exec_agreement, 1, 'clamped to [0, 1]');
+  assert.equal(all.exec_cluster_frac, 0, 'clamped to [0, 1]');
+  // Only model-written tests: no trusted pass fraction, no "all passed".
+  const gen = feats('    return 1\n', { exec: { trustedTotal: 0, trustedPassed: 0, agreement: 1, clusterFrac: 1, agreementBest: true, syntaxError: false, timedOut: false, exception: false } });
+  assert.equal(gen.exec_pass_frac, 0);
+  assert.equal(gen.exec_all_passed, 0);
+});
+
+test('built-in weights: passing every trusted test outranks anything else, then agreement orders', () => {
+  const w = BUILTIN_SPEC.layers[0]?.weights.map((r) => r[0] as number) ?? [];
+  const score = (c: FeatureInput) => {
+    const x = featurize([c]);
+    return w.reduce((s, wj, j) => s + wj * (x[j] as number), 0);
+  };
+  const ok = { trustedTotal: 3, trustedPassed: 3, agreement: 0, clusterFrac: 0, agreementBest: false, syntaxError: false, timedOut: false, exception: false };
+  const fail = { ...ok, trustedPassed: 2, agreement: 1, clusterFrac: 1, agreementBest: true };
+  // The worst text a passing candidate could have against the best a failing one could have.
+  const passingButUgly = input(`    # TODO\n    x = (\n    ${'#'.repeat(170)}\n    x = x + 1\n    x = x + 1\n\t  y = '\n`, { votes: 0, meanLogprob: -10, exec: ok });
+  const failingButPretty = input('    return list(range(n))\n', { votes: 8, meanLogprob: 0, exec: fail });
+  assert.ok(score(passingButUgly) > score(failingButPretty), `${score(passingButUgly)} vs ${score(failingButPretty)}`);
+  const agreeing = input('    return list(range(n))\n', { exec: { ...ok, trustedTotal: 0, trustedPassed: 0, agreement: 1, clusterFrac: 0.5, agreementBest: true } });
+  const lonely = input('    return list(range(n))\n', { exec: { ...ok, trustedTotal: 0, trustedPassed: 0, agreement: 0.2, clusterFrac: 0.1 } });
+  assert.ok(score(agreeing) > score(lonely));
+  // CodeT's pick outranks the sample majority (vote share) that the tests do not back.
+  const pick = input('    return list(range(n))\n', { votes: 1, exec: { ...ok, trustedTotal: 0, trustedPassed: 0, agreement: 1, clusterFrac: 0.25, agreementBest: true } });
+  const majority = input('    return list(range(n))\n', { votes: 8, meanLogprob: 0, exec: { ...ok, trustedTotal: 0, trustedPassed: 0, agreement: 0.99, clusterFrac: 0.75 } });
+  assert.ok(score(pick) > score(majority));
+  const broken = input('    return list(range(n))\n', { exec: { ...ok, trustedTotal: 0, trustedPassed: 0, syntaxError: true } });
+  assert.ok(score(broken) < score(input('    return list(range(n))\n')), 'a syntax error costs');
 });

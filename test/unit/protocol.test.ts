@@ -10,7 +10,9 @@ import {
   PROTOCOL_TAG,
   validateComplete,
   validateEvents,
+  type CompleteReply,
 } from '../../engine/src/protocol';
+import { executionLine } from '../../server/src/executionLog';
 import { settingsFrom, DEFAULT_SETTINGS } from '../../server/src/protocol';
 
 const b = (s: string) => Buffer.from(s);
@@ -74,4 +76,33 @@ test('settings are normalized at the boundary: defaults, clamping, nested or fla
   assert.equal(s.generator.url, 'http://h:1');
   assert.equal(s.generator.model, 'm');
   assert.equal(settingsFrom({ generator: { backend: 'nope' } }).generator.backend, 'openai');
+  assert.equal(settingsFrom({ execution: { enabled: 'on', synthesizeTests: 99 } }).synthesizeTests, 20);
+  assert.equal(settingsFrom({ 'execution.synthesizeTests': 0 }).synthesizeTests, 0);
+  assert.equal(settingsFrom({ execution: { synthesizeTests: 'many' } }).synthesizeTests, DEFAULT_SETTINGS.synthesizeTests);
+});
+
+test('the execution log line says how many candidates passed, and where the tests came from', () => {
+  const cands = [{}, {}, {}] as CompleteReply['candidates'];
+  assert.equal(
+    executionLine({ candidates: cands, execution: { tests: 2, bySource: { docstring: 2, project: 0, synthesized: 0 }, ran: 3, passedAll: 1, background: 0, containment: ['bubblewrap'] } }),
+    'execution: 1 of 3 candidates passed the 2 docstring examples (3 ran in time; sandbox: bubblewrap)',
+  );
+  assert.equal(
+    executionLine({ candidates: cands, execution: { tests: 6, bySource: { docstring: 1, project: 2, synthesized: 3 }, ran: 2, passedAll: 0, background: 1, largestAgreement: 2 } }),
+    'execution: 0 of 3 candidates passed the 1 docstring example and 2 project tests; 3 model-written tests, largest group of candidates agreeing on them: 2 (2 ran in time, 1 finishing in the background; sandbox: none)',
+  );
+  assert.equal(
+    executionLine({ candidates: cands, execution: { tests: 4, bySource: { docstring: 0, project: 0, synthesized: 4 }, ran: 3, passedAll: 0, background: 0, largestAgreement: 3 } }),
+    'execution: no docstring examples or project tests for 3 candidates; 4 model-written tests, largest group of candidates agreeing on them: 3 (3 ran in time; sandbox: none)',
+  );
+  assert.equal(executionLine({ candidates: cands, execution: { tests: 0, ran: 0, passedAll: 0, background: 0, skipped: 'no candidates' } }), 'execution: no candidates');
+});
+
+test('completion requests: related tests and synthesized-test counts are checked at the edge', () => {
+  const base = { prefix: '', suffix: '', languageId: 'python', filePath: '/a.py', n: 1, budgetMs: 100, generator: { backend: 'recorded', recordedPool: '/p.jsonl' } };
+  assert.equal(validateComplete({ ...base, synthesizeTests: 4, relatedTests: [{ path: '/t/test_a.py', languageId: 'python', text: 'assert f(1) == 2' }] }), undefined);
+  assert.match(validateComplete({ ...base, synthesizeTests: 100 }) ?? '', /synthesizeTests/);
+  assert.match(validateComplete({ ...base, relatedTests: [{ path: 1 }] }) ?? '', /relatedTests\[0\]/);
+  assert.match(validateComplete({ ...base, relatedTests: Array.from({ length: 9 }, () => ({ path: '/x', languageId: 'python', text: '' })) }) ?? '', /at most/);
+  assert.match(validateComplete({ ...base, relatedTests: [{ path: '/x', languageId: 'python', text: 'x'.repeat(70_000) }] }) ?? '', /longer than/);
 });

@@ -263,7 +263,13 @@ export async function loadActiveRanker(dataDir: string, device: DevicePreference
   const active = registry.readActive();
   if (active.problem) log('error', `${active.problem}; using the built-in ranker ${BUILTIN_VERSION}`);
   registry.ensureBuiltin();
-  const version = registry.activeVersion() ?? BUILTIN_VERSION;
+  let version = registry.activeVersion() ?? BUILTIN_VERSION;
+  if (/^builtin-\d+$/.test(version) && version !== BUILTIN_VERSION) {
+    // An older built-in ranker (a new engine version computes other features): the new one replaces it.
+    log('info', `built-in ranker ${version} replaced by ${BUILTIN_VERSION} (this engine computes other features)`);
+    registry.setActive(BUILTIN_VERSION);
+    version = BUILTIN_VERSION;
+  }
   if (version !== BUILTIN_VERSION) {
     try {
       return await Ranker.load(registry.pathOf(version), { device });
