@@ -9,8 +9,24 @@ import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { paths } from '../../engine/src/discovery';
 import type { CompleteRequest } from '../../engine/src/protocol';
-import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
+import { startOpenAIFixture, type Fixture, type FixtureOptions } from '../fixtures/openaiServer';
 import { startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
+
+/** An engine in a fresh data folder and a model server answering `complete`, for the enclosing describe. */
+function engineWithModel(complete: NonNullable<FixtureOptions['complete']>): { dir: string; fixture: Fixture; engine: RunningEngine } {
+  const ctx = {} as { dir: string; fixture: Fixture; engine: RunningEngine };
+  before(async () => {
+    ctx.dir = tempDir();
+    ctx.fixture = await startOpenAIFixture({ complete });
+    ctx.engine = await startEngine(ctx.dir);
+  });
+  after(async () => {
+    await ctx.engine.stop();
+    await ctx.fixture.close();
+    fs.rmSync(ctx.dir, { recursive: true, force: true });
+  });
+  return ctx;
+}
 
 const PREFIX = `import math
 
@@ -104,38 +120,22 @@ describe('execution at inference', () => {
 });
 
 describe('execution at inference with model-written tests (CodeT agreement)', () => {
-  let dir: string;
-  let fixture: Fixture;
-  let engine: RunningEngine;
   // No examples in the docstring: only the model-written tests can tell the candidates apart.
   const prefix = 'def mul(a, b):\n    """Multiply two numbers."""\n';
-
-  before(async () => {
-    dir = tempDir();
-    fixture = await startOpenAIFixture({
-      complete: (body, i) => {
-        // Tests: three right, one wrong (that a + b happens to pass, with mul(2, 2) == 4).
-        if (body.prompt.includes('# check the correctness of mul')) return ['mul(2, 3) == 6\n', 'mul(1, 5) == 5\n', 'mul(2, 2) == 4\n', 'mul(2, 3) == 5\n'][i % 4] as string;
-        // Candidates: a wrong majority (a + b), a right minority written two ways.
-        return ['    return a + b\n', '    return a + b\n', '    return a + b\n', '    return a * b\n', '    return b * a\n'][i % 5] as string;
-      },
-    });
-    engine = await startEngine(dir);
-  });
-
-  after(async () => {
-    await engine.stop();
-    await fixture.close();
-    fs.rmSync(dir, { recursive: true, force: true });
+  const ctx = engineWithModel((body, i) => {
+    // Tests: three right, one wrong (that a + b happens to pass, with mul(2, 2) == 4).
+    if (body.prompt.includes('# check the correctness of mul')) return ['mul(2, 3) == 6\n', 'mul(1, 5) == 5\n', 'mul(2, 2) == 4\n', 'mul(2, 3) == 5\n'][i % 4] as string;
+    // Candidates: a wrong majority (a + b), a right minority written two ways.
+    return ['    return a + b\n', '    return a + b\n', '    return a + b\n', '    return a * b\n', '    return b * a\n'][i % 5] as string;
   });
 
   test('the candidates the tests agree on are ranked first; the tests were asked of the same model', async () => {
-    const r = await engine.client.request(
+    const r = await ctx.engine.client.request(
       'complete',
-      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true, synthesizeTests: 4 },
+      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true, synthesizeTests: 4 },
       20_000,
     );
-    const asked = fixture.requests.find((b) => b.prompt.includes('# check the correctness of mul'));
+    const asked = ctx.fixture.requests.find((b) => b.prompt.includes('# check the correctness of mul'));
     assert.ok(asked, 'a test-writing request reached the model server');
     assert.ok(asked.prompt.endsWith('assert '), asked.prompt);
     assert.deepEqual(r.execution?.bySource, { docstring: 0, project: 0, synthesized: 4 });
@@ -145,7 +145,7 @@ describe('execution at inference with model-written tests (CodeT agreement)', ()
     assert.equal(r.candidates[0]?.tests?.agreement, 1);
     assert.ok((r.candidates[2]?.tests?.agreement ?? 1) < 1);
     const rows = await waitFor('synthesized outcomes stored', () => {
-      const db = new Database(paths(dir).db, { readonly: true });
+      const db = new Database(paths(ctx.dir).db, { readonly: true });
       try {
         const got = db.prepare("SELECT passed, total FROM test_outcomes WHERE request_id = ? AND source = 'synthesized'").all(r.requestId) as { passed: number; total: number }[];
         return got.length === 3 ? got : undefined;
@@ -157,22 +157,19 @@ describe('execution at inference with model-written tests (CodeT agreement)', ()
   });
 
   test('without synthesizeTests, nothing but the candidates is asked of the model', async () => {
-    const before = fixture.requests.length;
-    const r = await engine.client.request(
+    const before = ctx.fixture.requests.length;
+    const r = await ctx.engine.client.request(
       'complete',
-      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true },
+      { prefix, suffix: '', languageId: 'python', filePath: '/work/demo/mul.py', n: 5, budgetMs: 8000, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true },
       20_000,
     );
-    assert.equal(fixture.requests.length - before, 1);
+    assert.equal(ctx.fixture.requests.length - before, 1);
     assert.match(r.execution?.skipped ?? '', /no tests for mul\(\)/);
   });
 });
 
 
 describe('execution at inference: TypeScript', () => {
-  let dir: string;
-  let fixture: Fixture;
-  let engine: RunningEngine;
   const prefix = `import * as fs from 'node:fs';
 import { helper } from './helper';
 
@@ -184,24 +181,12 @@ import { helper } from './helper';
 export function total(xs: number[]): number {
 `;
 
-  before(async () => {
-    dir = tempDir();
-    fixture = await startOpenAIFixture({
-      complete: (_b, i) => (i % 3 === 2 ? '  return xs.reduce((a: number, b: number) => a + b, 0);\n}\n' : '  return xs.length as number;\n}\n'),
-    });
-    engine = await startEngine(dir);
-  });
-
-  after(async () => {
-    await engine.stop();
-    await fixture.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const ctx = engineWithModel((_b, i) => (i % 3 === 2 ? '  return xs.reduce((a: number, b: number) => a + b, 0);\n}\n' : '  return xs.length as number;\n}\n'));
 
   test('a typed candidate that passes the JSDoc examples is ranked first (types stripped in the engine)', async () => {
-    const r = await engine.client.request(
+    const r = await ctx.engine.client.request(
       'complete',
-      { prefix, suffix: '\n\nexport const other = 1;\n', languageId: 'typescript', filePath: '/work/demo/total.ts', n: 3, budgetMs: 8000, generator: { backend: 'openai', url: fixture.url }, execute: true },
+      { prefix, suffix: '\n\nexport const other = 1;\n', languageId: 'typescript', filePath: '/work/demo/total.ts', n: 3, budgetMs: 8000, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true },
       20_000,
     );
     assert.equal(r.execution?.skipped, undefined, r.execution?.skipped);
