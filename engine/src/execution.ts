@@ -107,17 +107,20 @@ function outcomeOf(candidateId: string, votes: number, r: TestRunResult, sources
   return { candidateId, passed, total, bySource, synthesizedPassed, votes, ...(error && !all ? { error } : {}) };
 }
 
-/** The consensus sets of the finished outcomes over the model-written tests, candidates weighed by their samples (as CodeT counts). */
-function agreementSets(outcomes: readonly CandidateOutcome[]) {
+/**
+ * The consensus sets of the finished outcomes over the model-written tests, as CodeT counts:
+ * candidates weighed by the samples they stand for, tests by how often they were generated.
+ */
+function agreementSets(outcomes: readonly CandidateOutcome[], testWeights?: readonly number[]) {
   return consensusSets(
     outcomes.map((o) => o.synthesizedPassed),
-    { candidateWeights: outcomes.map((o) => o.votes) },
+    { candidateWeights: outcomes.map((o) => o.votes), ...(testWeights ? { testWeights } : {}) },
   );
 }
 
-/** Ranker features of the finished outcomes: agreement is computed among them. */
-export function executionFeatures(outcomes: readonly CandidateOutcome[]): Map<string, ExecFeatures> {
-  const sets = agreementSets(outcomes);
+/** Ranker features of the finished outcomes: agreement is computed among them (`testWeights`: per model-written test). */
+export function executionFeatures(outcomes: readonly CandidateOutcome[], testWeights?: readonly number[]): Map<string, ExecFeatures> {
+  const sets = agreementSets(outcomes, testWeights);
   const best = Math.max(0, ...sets.map((s) => s.score));
   const samples = outcomes.reduce((a, o) => a + o.votes, 0);
   const agreement = new Array<number>(outcomes.length).fill(0);
@@ -171,21 +174,24 @@ export async function executeCandidates(input: ExecutionInput): Promise<Executio
   const docstring = examplesToAsserts(extractExamples(input.prefix.slice(fn.from), fn.name, testLanguage), testLanguage);
   const project = input.relatedTests?.length ? projectTestAsserts(input.relatedTests, fn.name, input.languageId, MAX_PROJECT_TESTS) : [];
   // The model-written tests are waited for within the budget (they were asked for alongside the candidates).
-  let synthesized: string[] = [];
+  let synthesized: GeneratedAssert[] = [];
   if (input.synthesized) {
     const left = input.budgetMs - (performance.now() - t0);
     const got = await Promise.race([input.synthesized.catch(() => [] as readonly GeneratedAssert[]), sleep(left / 2).then(() => [] as readonly GeneratedAssert[])]);
     const trusted = new Set([...docstring, ...project]);
-    synthesized = got.map((g) => g.text).filter((t) => !trusted.has(t)).slice(0, MAX_SYNTHESIZED_TESTS);
+    synthesized = got.filter((g) => !trusted.has(g.text)).slice(0, MAX_SYNTHESIZED_TESTS);
   }
   const seen = new Set<string>();
-  const tests: { source: TestSource; text: string }[] = [];
-  for (const [source, list] of [['docstring', docstring], ['project', project], ['synthesized', synthesized]] as const)
-    for (const text of list)
-      if (!seen.has(text)) {
-        seen.add(text);
-        tests.push({ source, text });
-      }
+  const tests: { source: TestSource; text: string; weight: number }[] = [];
+  const add = (source: TestSource, text: string, weight: number) => {
+    if (seen.has(text)) return;
+    seen.add(text);
+    tests.push({ source, text, weight });
+  };
+  for (const text of docstring) add('docstring', text, 1);
+  for (const text of project) add('project', text, 1);
+  for (const g of synthesized) add('synthesized', g.text, g.count);
+  const synthesizedWeights = tests.filter((t) => t.source === 'synthesized').map((t) => t.weight);
   if (tests.length === 0) return skipped(`no tests for ${fn.name}(): no examples in its docstring, no project tests, no model-written tests`);
   const sources = tests.map((t) => t.source);
   // JavaScript asserts (assert.deepStrictEqual, ...) get node:assert/strict, local to each test.
@@ -220,12 +226,12 @@ export async function executeCandidates(input: ExecutionInput): Promise<Executio
       bySource: { docstring: count('docstring'), project: count('project'), synthesized: count('synthesized') },
       ran: finished.length,
       passedAll: finished.filter((o) => o.total > 0 && o.passed === o.total).length,
-      ...(count('synthesized') > 0 ? { largestAgreement: Math.max(0, ...agreementSets(finished).filter((s) => s.score > 0).map((s) => s.candidates.length)) } : {}),
+      ...(count('synthesized') > 0 ? { largestAgreement: Math.max(0, ...agreementSets(finished, synthesizedWeights).filter((s) => s.score > 0).map((s) => s.candidates.length)) } : {}),
       background: input.candidates.length - finished.length,
       containment,
     },
     outcomes,
-    features: executionFeatures(finished),
+    features: executionFeatures(finished, synthesizedWeights),
     all,
   };
 }
