@@ -29,7 +29,14 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startServer(dataDir: string, settings: Record<string, unknown>): Promise<TestServer> {
+export interface ServerOptions {
+  /** The workspace folder (a file URI); default none. */
+  rootUri?: string;
+  /** VS Code workspace trust as the client reports it; default untrusted. */
+  workspaceTrusted?: boolean;
+}
+
+export async function startServer(dataDir: string, settings: Record<string, unknown>, options: ServerOptions = {}): Promise<TestServer> {
   const child = spawn(process.execPath, [SERVER_SCRIPT, '--stdio'], { stdio: ['pipe', 'pipe', 'pipe'] });
   const conn = createProtocolConnection(new StreamMessageReader(child.stdout!), new StreamMessageWriter(child.stdin!));
   const statuses: StatusParams[] = [];
@@ -44,10 +51,16 @@ export async function startServer(dataDir: string, settings: Record<string, unkn
   conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => state.settings));
   conn.onRequest('client/registerCapability', () => null);
   conn.listen();
-  const init: InitializationOptions = { dataDir, engineScript: ENGINE_SCRIPT, nodePath: process.execPath, engineEnv: { WINNOW_DEVICE: 'cpu' } };
+  const init: InitializationOptions = {
+    dataDir,
+    engineScript: ENGINE_SCRIPT,
+    nodePath: process.execPath,
+    engineEnv: { WINNOW_DEVICE: 'cpu' },
+    ...(options.workspaceTrusted !== undefined ? { workspaceTrusted: options.workspaceTrusted } : {}),
+  };
   await conn.sendRequest('initialize', {
     processId: process.pid,
-    rootUri: null,
+    rootUri: options.rootUri ?? null,
     capabilities: { workspace: { configuration: true }, textDocument: { inlineCompletion: { dynamicRegistration: false } } },
     initializationOptions: init,
   });

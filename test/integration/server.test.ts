@@ -204,3 +204,57 @@ describe('language server', () => {
     assert.ok(isAlive(readEngineInfo(dir)?.pid ?? -1), 'closing a window leaves the shared engine running');
   });
 });
+
+describe('language server: execution with the project tests of a trusted workspace', () => {
+  let dir: string;
+  let workspace: string;
+  let fixture: Fixture;
+  let server: TestServer;
+  const prefix = 'def add(a, b):\n    """Add two numbers."""\n';
+
+  before(async () => {
+    dir = tempDir();
+    workspace = tempDir();
+    fs.writeFileSync(`${workspace}/calc.py`, prefix);
+    fs.mkdirSync(`${workspace}/tests`);
+    fs.writeFileSync(`${workspace}/tests/test_calc.py`, 'from calc import add\n\n\ndef test_add():\n    assert add(2, 2) == 4\n    assert add(1, -1) == 0\n');
+    fixture = await startOpenAIFixture({
+      complete: (body, i) => (body.prompt.includes('# check the correctness of add') ? 'add(3, 4) == 7\n' : i % 4 === 3 ? '    return a + b\n' : '    return a - b\n'),
+    });
+    server = await startServer(dir, settingsFor(fixture.url, { execution: { enabled: 'on', synthesizeTests: 2 } }), { rootUri: `file://${workspace}`, workspaceTrusted: true });
+    await server.waitForStatus('ready', (s) => s.state === 'ready');
+    await server.open(`file://${workspace}/calc.py`, 'python', prefix);
+  });
+
+  after(async () => {
+    await server.close();
+    await stopEngine(dir);
+    await fixture.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(workspace, { recursive: true, force: true });
+  });
+
+  test("tests/test_calc.py is found and run: the candidate passing it is first, and the log says so", async () => {
+    const items = await server.complete(`file://${workspace}/calc.py`, 2, 0);
+    assert.equal(String(items[0]?.insertText), '    return a + b');
+    assert.ok(fixture.requests.some((r) => r.prompt.includes('# check the correctness of add')), 'tests asked of the model (winnow.execution.synthesizeTests)');
+    const line = await waitFor('the execution log line', () => server.logs.find((l) => l.startsWith('execution: ')));
+    assert.match(line, /^execution: 1 of 2 candidates passed the 2 project tests; 1 model-written test, largest group of candidates agreeing on them: 1 \(2 ran in time/);
+  });
+
+  test('an untrusted workspace runs nothing and reads no test files', async () => {
+    const untrustedDir = tempDir();
+    const s2 = await startServer(untrustedDir, settingsFor(fixture.url, { execution: { enabled: 'on' } }), { rootUri: `file://${workspace}`, workspaceTrusted: false });
+    try {
+      await s2.waitForStatus('ready', (s) => s.state === 'ready');
+      await s2.open(`file://${workspace}/calc.py`, 'python', prefix);
+      const items = await s2.complete(`file://${workspace}/calc.py`, 2, 0);
+      assert.equal(String(items[0]?.insertText), '    return a - b', 'the majority, unranked by execution');
+      assert.equal(s2.logs.find((l) => l.startsWith('execution: ')), undefined);
+    } finally {
+      await s2.close();
+      await stopEngine(untrustedDir);
+      fs.rmSync(untrustedDir, { recursive: true, force: true });
+    }
+  });
+});
