@@ -118,6 +118,7 @@ function tooltip(headline: string, server: ServerState, status: StatusParams | u
     if (status.enginePid !== undefined) line('Engine pid', String(status.enginePid));
     if (status.message) line('Detail', status.message);
     if (status.problem) line('$(warning) Problem', status.problem.message);
+    if (status.lastExecution) line('Tests, last completion', status.lastExecution);
   }
   md.appendMarkdown('\nClick for the Winnow menu.');
   return md;

@@ -3,10 +3,12 @@ import type { CompleteReply } from '../../engine/src/protocol';
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
-export function executionLine(reply: Pick<CompleteReply, 'execution' | 'candidates'>): string {
+/** `short`: without the `execution: ` label and the parenthesized run details (for the status bar's tooltip). */
+export function executionLine(reply: Pick<CompleteReply, 'execution' | 'candidates'>, opts: { short?: boolean } = {}): string {
   const ex = reply.execution;
-  if (!ex) return 'execution: not asked for';
-  if (ex.skipped) return `execution: ${ex.skipped}`;
+  const label = opts.short ? '' : 'execution: ';
+  if (!ex) return `${label}not asked for`;
+  if (ex.skipped) return `${label}${ex.skipped}`;
   const by = ex.bySource ?? { docstring: ex.tests, project: 0, synthesized: 0 };
   const trusted = [by.docstring > 0 ? plural(by.docstring, 'docstring example') : '', by.project > 0 ? plural(by.project, 'project test') : ''].filter(Boolean).join(' and ');
   const of = reply.candidates.length;
@@ -15,6 +17,7 @@ export function executionLine(reply: Pick<CompleteReply, 'execution' | 'candidat
   if (by.synthesized > 0) {
     parts.push(`${plural(by.synthesized, 'model-written test')}, largest group of candidates agreeing on them: ${ex.largestAgreement ?? 0}`);
   }
+  if (opts.short) return parts.join('; ');
   const where = `${ex.ran} ran in time${ex.background ? `, ${ex.background} finishing in the background` : ''}; sandbox: ${(ex.containment ?? []).join(', ') || 'none'}`;
-  return `execution: ${parts.join('; ')} (${where})`;
+  return `${label}${parts.join('; ')} (${where})`;
 }

@@ -218,7 +218,11 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
   }
   if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
-  if (reply.execution) log(executionLine(reply));
+  if (reply.execution) {
+    log(executionLine(reply));
+    const short = executionLine(reply, { short: true });
+    if (short !== lastStatus.lastExecution) sendStatus({ ...lastStatus, lastExecution: short });
+  }
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);

@@ -54,6 +54,8 @@ export interface StatusParams {
    * for example an unreachable model server. Cleared (absent) once requests succeed again.
    */
   problem?: { code: string; message: string };
+  /** What running the candidates of the last completion did, when execution is on (for example "1 of 2 candidates passed the 2 docstring examples"). */
+  lastExecution?: string;
 }
 export const StatusNotification = 'winnow/status';
 

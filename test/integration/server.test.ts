@@ -240,6 +240,9 @@ describe('language server: execution with the project tests of a trusted workspa
     assert.ok(fixture.requests.some((r) => r.prompt.includes('# check the correctness of add')), 'tests asked of the model (winnow.execution.synthesizeTests)');
     const line = await waitFor('the execution log line', () => server.logs.find((l) => l.startsWith('execution: ')));
     assert.match(line, /^execution: 1 of 2 candidates passed the 2 project tests; 1 model-written test, largest group of candidates agreeing on them: 1 \(2 ran in time/);
+    // The status (the status bar's tooltip) says it too.
+    const status = await server.waitForStatus('last execution', (s) => s.lastExecution !== undefined);
+    assert.equal(status.lastExecution, '1 of 2 candidates passed the 2 project tests; 1 model-written test, largest group of candidates agreeing on them: 1');
   });
 
   test('an untrusted workspace runs nothing and reads no test files', async () => {

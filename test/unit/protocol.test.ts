@@ -96,6 +96,11 @@ test('the execution log line says how many candidates passed, and where the test
     'execution: no docstring examples or project tests for 3 candidates; 4 model-written tests, largest group of candidates agreeing on them: 3 (3 ran in time; sandbox: none)',
   );
   assert.equal(executionLine({ candidates: cands, execution: { tests: 0, ran: 0, passedAll: 0, background: 0, skipped: 'no candidates' } }), 'execution: no candidates');
+  // Short, for the status bar's tooltip: no label, no run details.
+  assert.equal(
+    executionLine({ candidates: cands, execution: { tests: 2, bySource: { docstring: 2, project: 0, synthesized: 0 }, ran: 3, passedAll: 1, background: 0, containment: ['bubblewrap'] } }, { short: true }),
+    '1 of 3 candidates passed the 2 docstring examples',
+  );
 });
 
 test('completion requests: related tests and synthesized-test counts are checked at the edge', () => {
