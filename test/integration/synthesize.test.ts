@@ -3,11 +3,14 @@
  * FIXTURE as the model server behind the real `openai` generator, and the `recorded` generator
  * over JSONL pools. The prompt sent, the asserts read back (deduplicated, counted, capped), and
  * what happens on an abort, an HTTP error, an unreachable server or a pool with no match.
+ * JavaScript and TypeScript too, their asserts then run in the sandbox as the engine runs them.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { runJavaScriptTests, runTypeScriptTests } from '../../engine/src/exec/languages';
+import { enclosingFunction } from '../../engine/src/exec/programs';
 import { Generators } from '../../engine/src/generators';
 import { collectGeneratedAsserts } from '../../engine/src/tests/generated';
 import { synthesizeTests, type SynthesizeInput } from '../../engine/src/tests/synthesize';
@@ -105,7 +108,7 @@ describe('synthesized tests through the openai generator and the fixture model s
     );
   });
 
-  test('no prompt (not Python, a method, the header being typed): no request, no tests', async () => {
+  test('no prompt (a Python document read as TypeScript, the header being typed): no request, no tests', async () => {
     const from = fixture.requests.length;
     const g = generators.get({ backend: 'openai', url: fixture.url });
     assert.deepEqual(await synthesizeTests(g, input({ languageId: 'typescript' })), { tests: [] });
@@ -113,6 +116,156 @@ describe('synthesized tests through the openai generator and the fixture model s
     assert.deepEqual(await synthesizeTests(g, input({ prefix: typing, fn: { name: 'f', from: 0 } })), { tests: [] });
     assert.deepEqual(await synthesizeTests(g, input({ samples: 0 })), { tests: [], prompt: (await synthesizeTests(g, input({ samples: 1 }))).prompt });
     assert.equal(fixture.requests.length, from + 1);
+  });
+});
+
+// ---- JavaScript / TypeScript ----
+
+const JS_PREFIX = `import fs from 'node:fs';
+
+const LIMIT = 3;
+
+/**
+ * Adds two numbers.
+ * @example add(1, 2) // 3
+ */
+function add(a, b) {
+  return a`;
+const JS_STUB = `/**
+ * Adds two numbers.
+ * @example add(1, 2) // 3
+ */
+function add(a, b) {
+  throw new Error('todo');
+}`;
+/** What the model answers after `assert.deepStrictEqual(`, by choice index. */
+const JS_CONTINUATIONS = [
+  'add(1, 2), 3);\nassert.deepStrictEqual(add(-1, 1), 0);\n',
+  'add(1,2),3)\nassert.strictEqual(add(2, 2), 4);\n', // the same first test, laid out otherwise
+  'add(0.5, 0.25), 0.75);\n\nfunction test() {}\n',
+  'add(a, b), 3);\nassert.ok(add(2, 3) === 5);\n', // names as arguments: dropped
+  'sub(1, 2), -1);\nassert.deepStrictEqual(x.add(1, 2), 3);\n', // not the function
+  'add(1, 2), 4);\n', // a wrong test, as models write
+  "add('a', 'b'), 'ab');\n",
+  '\n\n',
+  'add(1, [2), 3);\n',
+];
+
+const TS_PREFIX = `import type { Config } from './config';
+
+/** The mean of xs; 0 for an empty list. */
+export function mean(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  let s = 0;
+  for (const x of xs) s +=`;
+const TS_STUB = `/** The mean of xs; 0 for an empty list. */
+export function mean(xs: number[]): number {
+  throw new Error('todo');
+}`;
+const TS_CONTINUATIONS = [
+  'mean([1, 2, 3]), 2);\nassert.strictEqual(mean([]), 0);\n',
+  'mean([2, 4]), 3);\nassert.ok(mean([1, 2, 3]) === 2);\n',
+  'mean([1, 2, 3] as number[]), 2);\n', // TypeScript syntax is not a literal: dropped
+  'mean([0.5, 1.5]), 1.0);\n',
+];
+
+/** How the engine runs a model-written JavaScript/TypeScript test (execution.ts). */
+const withAssert = (text: string) => `const assert = require('node:assert/strict');\n${text}`;
+
+describe('synthesized JavaScript and TypeScript tests through the openai generator and the fixture model server, then run', () => {
+  let fixture: Fixture;
+  before(async () => {
+    fixture = await startOpenAIFixture({
+      complete: (b, i) => {
+        const pool = b.prompt.includes('function mean') ? TS_CONTINUATIONS : JS_CONTINUATIONS;
+        return pool[(i % 100) % pool.length] as string;
+      },
+    });
+  });
+  after(() => fixture.close());
+
+  const jsInput = (prefix: string, languageId: string, samples: number): SynthesizeInput => {
+    const fn = enclosingFunction(prefix, languageId);
+    assert.ok(fn?.topLevel);
+    return { prefix, fn, languageId, samples, signal: AbortSignal.timeout(10_000) };
+  };
+
+  test('JavaScript: the JSDoc stub and `assert.deepStrictEqual(` are sent; the asserts come back canonical and counted, and run', async () => {
+    const from = fixture.requests.length;
+    const r = await synthesizeTests(generators.get({ backend: 'openai', url: fixture.url }), jsInput(JS_PREFIX, 'javascript', JS_CONTINUATIONS.length));
+    assert.equal(r.problem, undefined);
+    assert.equal(fixture.requests.length, from + 1);
+    const body = fixture.requests[from];
+    assert.ok(body);
+    assert.equal(body.n, JS_CONTINUATIONS.length);
+    assert.equal(body.suffix, undefined);
+    assert.equal(body.prompt, r.prompt);
+    assert.equal(body.prompt, `${JS_STUB}\n\n// check the correctness of add\nassert.deepStrictEqual(`);
+    assert.ok(!body.prompt.includes('import') && !body.prompt.includes('LIMIT'), 'the rest of the file is not sent');
+    assert.deepEqual(r.tests, [
+      { text: 'assert.deepStrictEqual(add(1, 2), 3);', count: 2, firstSample: 0 },
+      { text: 'assert.deepStrictEqual(add(-1, 1), 0);', count: 1, firstSample: 0 },
+      { text: 'assert.deepStrictEqual(add(2, 2), 4);', count: 1, firstSample: 1 },
+      { text: 'assert.deepStrictEqual(add(0.5, 0.25), 0.75);', count: 1, firstSample: 2 },
+      { text: 'assert.deepStrictEqual(add(2, 3), 5);', count: 1, firstSample: 3 },
+      { text: 'assert.deepStrictEqual(add(1, 2), 4);', count: 1, firstSample: 5 },
+      { text: "assert.deepStrictEqual(add('a', 'b'), 'ab');", count: 1, firstSample: 6 },
+    ]);
+    // They run as the engine runs them: every one passes on a right add, but the wrong test, which fails by its assertion.
+    const run = await runJavaScriptTests('function add(a, b) { return a + b; }\n', r.tests.map((t) => withAssert(t.text)), { pool: null });
+    assert.equal(run.syntaxError, undefined, JSON.stringify(run));
+    assert.deepEqual(
+      run.results.map((x) => x.passed),
+      r.tests.map((t) => t.text !== 'assert.deepStrictEqual(add(1, 2), 4);'),
+      JSON.stringify(run.results),
+    );
+    assert.match(run.results[5]?.error ?? '', /^AssertionError/);
+    // Another candidate, numbers only, fails on the strings too: the tests tell the candidates apart.
+    const numeric = await runJavaScriptTests('function add(a, b) { return Number(a) + Number(b); }\n', r.tests.map((t) => withAssert(t.text)), { pool: null });
+    assert.deepEqual(numeric.results.map((x) => x.passed), [true, true, true, true, true, false, false], JSON.stringify(numeric.results));
+    // perSample and maxTests as for Python.
+    const capped = await synthesizeTests(generators.get({ backend: 'openai', url: fixture.url }), { ...jsInput(JS_PREFIX, 'javascript', JS_CONTINUATIONS.length), maxTests: 2, perSample: 1 });
+    assert.deepEqual(
+      capped.tests.map((t) => [t.text, t.count]),
+      [
+        ['assert.deepStrictEqual(add(1, 2), 3);', 2],
+        ['assert.deepStrictEqual(add(0.5, 0.25), 0.75);', 1],
+      ],
+    );
+  });
+
+  test('TypeScript: the stub keeps the types; the asserts run through the TypeScript runner', async () => {
+    const from = fixture.requests.length;
+    const r = await synthesizeTests(generators.get({ backend: 'openai', url: fixture.url }), jsInput(TS_PREFIX, 'typescript', TS_CONTINUATIONS.length));
+    assert.equal(r.problem, undefined);
+    const body = fixture.requests[from];
+    assert.ok(body);
+    assert.equal(body.prompt, r.prompt);
+    assert.equal(body.prompt, `${TS_STUB}\n\n// check the correctness of mean\nassert.deepStrictEqual(`);
+    assert.deepEqual(r.tests, [
+      { text: 'assert.deepStrictEqual(mean([1, 2, 3]), 2);', count: 2, firstSample: 0 },
+      { text: 'assert.deepStrictEqual(mean([]), 0);', count: 1, firstSample: 0 },
+      { text: 'assert.deepStrictEqual(mean([2, 4]), 3);', count: 1, firstSample: 1 },
+      { text: 'assert.deepStrictEqual(mean([0.5, 1.5]), 1);', count: 1, firstSample: 3 },
+    ]);
+    const program = 'function mean(xs: number[]): number {\n  if (xs.length === 0) return 0;\n  let s = 0;\n  for (const x of xs) s += x;\n  return s / xs.length;\n}\n';
+    const run = await runTypeScriptTests(program, r.tests.map((t) => withAssert(t.text)), { pool: null });
+    assert.equal(run.syntaxError, undefined, JSON.stringify(run));
+    assert.deepEqual(run.results.map((x) => x.passed), [true, true, true, true], JSON.stringify(run.results));
+    // The typescriptreact id asks and reads the same.
+    const tsx = await synthesizeTests(generators.get({ backend: 'openai', url: fixture.url }), jsInput(TS_PREFIX, 'typescriptreact', TS_CONTINUATIONS.length));
+    assert.deepEqual(tsx.tests, r.tests);
+    assert.equal(tsx.prompt, r.prompt);
+  });
+
+  test('JavaScript: a method or a nested function gives no prompt: no request, no tests', async () => {
+    const from = fixture.requests.length;
+    const g = generators.get({ backend: 'openai', url: fixture.url });
+    const method = 'class Calc {\n  /** Adds. */\n  add(a, b) {\n    return';
+    const m = enclosingFunction(method, 'javascript');
+    assert.ok(m && !m.topLevel);
+    assert.deepEqual(await synthesizeTests(g, { prefix: method, fn: m, languageId: 'javascript', samples: 4, signal: AbortSignal.timeout(10_000) }), { tests: [] });
+    assert.equal(fixture.requests.length, from);
   });
 });
 

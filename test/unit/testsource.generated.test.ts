@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { assertsFromContinuation, collectGeneratedAsserts, parseGeneratedAsserts } from '../../engine/src/tests/generated';
+import { assertsFromContinuation, collectGeneratedAsserts, JS_ASSERT_OPENER, jsAssertsFromContinuation, parseGeneratedAsserts } from '../../engine/src/tests/generated';
 
 test('a continuation of `assert ` is read back as one-line asserts naming the entry point', () => {
   const raw = [
@@ -88,6 +88,128 @@ test('dedup ignores layout, counts every generation, keeps the first 5 of each c
   assert.deepEqual(parseGeneratedAsserts(samples, 'f', { max: 2 }), ['assert f(9) == 9', 'assert f(2) == 2']);
   assert.deepEqual(parseGeneratedAsserts(samples, 'f', { perSample: 1 }), ['assert f(1) == 1', 'assert f(2)==2']);
   assert.deepEqual(parseGeneratedAsserts([], 'f'), []);
+});
+
+// ---- JavaScript / TypeScript: continuations of `assert.deepStrictEqual(` ----
+
+test('JavaScript: the opener and its continuation, then every assert statement in the forms read, in one canonical text', () => {
+  assert.equal(JS_ASSERT_OPENER, 'assert.deepStrictEqual(');
+  const raw = [
+    'add(1, 2), 3);', // the opener's own statement
+    'assert.deepStrictEqual(add(1.0,2), 3.0)', // no semicolon; numbers as JavaScript prints them
+    'assert.strictEqual(add("a", "b"), "ab");', // primitive: strictEqual is deepStrictEqual
+    'assert.equal(add(0x10, 0), 16);', // node:assert/strict: equal is strictEqual
+    'assert.deepEqual(add([1], [2]), [1, 2]);', // ... and deepEqual deepStrictEqual
+    'assert.ok(add(2, 2) === 4);',
+    'assert(5 === add(2, 3), "five");', // either order; the message is dropped
+    'assert.ok(!add(0, 0));',
+    'assert.ok(add(1, 0), \'truthy\');',
+    'assert.deepStrictEqual(',
+    '  add([1,], {a: -1, "b": [2,3]}),',
+    '  [1,2,],',
+    ');', // spread over lines, trailing commas
+    'assert.deepStrictEqual(await add(1, 1), 2); // an async function',
+    "it('adds', () => { assert.deepStrictEqual(add(9, 9), 18); });", // inside a callback
+    "test('x', () => assert.deepStrictEqual(add(8, 8), 16));", // an arrow's body
+    'assert.deepStrictEqual(add(-1, - 1), 1 - -3)',
+    'assert.deepStrictEqual(add(new Set([1]), null), new Map())',
+    'assert.deepStrictEqual(add(`t`, "it\'s"), \'x\\ty\')', // strings with a quote or a backslash kept as written
+  ].join('\n');
+  assert.deepEqual(jsAssertsFromContinuation(raw, 'add'), [
+    'assert.deepStrictEqual(add(1, 2), 3);',
+    'assert.deepStrictEqual(add(1, 2), 3);',
+    "assert.deepStrictEqual(add('a', 'b'), 'ab');",
+    'assert.deepStrictEqual(add(16, 0), 16);',
+    'assert.deepStrictEqual(add([1], [2]), [1, 2]);',
+    'assert.deepStrictEqual(add(2, 2), 4);',
+    'assert.deepStrictEqual(add(2, 3), 5);',
+    'assert.ok(!add(0, 0));',
+    'assert.ok(add(1, 0));',
+    "assert.deepStrictEqual(add([1], {a: -1, 'b': [2, 3]}), [1, 2]);",
+    'assert.deepStrictEqual(await add(1, 1), 2);',
+    'assert.deepStrictEqual(add(9, 9), 18);',
+    'assert.deepStrictEqual(add(8, 8), 16);',
+    'assert.deepStrictEqual(add(-1, -1), 1 - -3);',
+    'assert.deepStrictEqual(add(new Set([1]), null), new Map());',
+    'assert.deepStrictEqual(add(`t`, "it\'s"), \'x\\ty\');',
+  ]);
+  // The language-aware entry reads the same (TypeScript and the React ids alike); Python is the default.
+  for (const languageId of ['javascript', 'typescript', 'javascriptreact', 'typescriptreact']) {
+    assert.deepEqual(assertsFromContinuation(raw, 'add', languageId), jsAssertsFromContinuation(raw, 'add'), languageId);
+  }
+  assert.deepEqual(assertsFromContinuation('add(1, 2) == 3', 'add'), ['assert add(1, 2) == 3']);
+  assert.deepEqual(assertsFromContinuation('add(1, 2), 3);', 'add', 'go'), []);
+  assert.deepEqual(collectGeneratedAsserts(['add(1, 2), 3);'], 'add', { languageId: 'rust' }), []);
+});
+
+test('JavaScript: garbage, other names, non-literals and other forms are dropped, and do not swallow the next asserts', () => {
+  const raw = [
+    'add(1, 2, 3);', // the opener's statement never closes: a `;` inside
+    'assert.deepStrictEqual(x.add(1, 2), 3);', // not the function itself
+    'assert.deepStrictEqual(sub(1, 2), -1);', // another function
+    'assert.deepStrictEqual(add(x, 2), 3);', // a name among the arguments
+    'assert.deepStrictEqual(add(1, 2), y);', // a name as the expected value
+    'assert.deepStrictEqual(add(1, 2).length, 3);', // something after the call
+    'assert.deepStrictEqual(add(add(1, 1), 2), 4);', // a call among the arguments
+    'assert.deepStrictEqual(add(1, 2), add(2, 1));', // no literal side
+    'assert.deepStrictEqual(add(`${a}`, 1), 1);', // an interpolating template
+    'assert.deepStrictEqual(add(1 as number, 2), 3);', // TypeScript syntax is not a literal
+    'assert.strictEqual(add([1], [2]), [1, 2]);', // identity on an array: never equal
+    'assert.ok(add([1], [2]) === [1, 2]);',
+    'assert.ok(add(1, 2) == 3);', // loose comparisons and others
+    'assert.ok(add(1, 2) !== 4);',
+    'assert.ok(add(1, 2) === 3 && add(2, 2) === 4);',
+    'assert.notStrictEqual(add(1, 2), 4);', // other methods
+    'assert.throws(() => add());',
+    'assert.constructor(add(1, 2), 3);', // not a method of assert read (nor a property of every object)
+    'assert.deepStrictEqual(add(1, 2), 3, 4, 5);', // too many arguments
+    'assert.deepStrictEqual(add(1, 2));',
+    'assert.deepStrictEqual(add(1, 2), 3).then(done);', // not a statement of its own
+    'x = assert.deepStrictEqual(add(1, 2), 3);',
+    "assert.deepStrictEqual(add('a, 1), 1);", // an unterminated string
+    'assert.deepStrictEqual(add(1, [2), 3);', // brackets that do not match
+    'assert.deepStrictEqual(add(5, 5), 10', // left open: the next line's assert is not swallowed
+    'assert.deepStrictEqual(add(6, 6), 12);',
+    'console.log(add(1, 2));',
+    'function check() { return add(1, 2) === 3; }',
+    'assert.deepStrictEqual(add(7, 7), 14);',
+  ].join('\n');
+  assert.deepEqual(jsAssertsFromContinuation(raw, 'add'), ['assert.deepStrictEqual(add(6, 6), 12);', 'assert.deepStrictEqual(add(7, 7), 14);']);
+  assert.deepEqual(jsAssertsFromContinuation('', 'add'), []);
+  assert.deepEqual(jsAssertsFromContinuation('\n\n', 'add'), []);
+  assert.deepEqual(jsAssertsFromContinuation('add(1, 2), 3);\r\nassert.ok(add(0, 1) === 1);\r\n', 'add'), ['assert.deepStrictEqual(add(1, 2), 3);', 'assert.deepStrictEqual(add(0, 1), 1);']);
+});
+
+test('JavaScript: duplicates written differently count together, the first perSample of each continuation, the most frequent first', () => {
+  const samples = [
+    'add(1, 2), 3);\nassert.deepStrictEqual(add(2, 2), 4);',
+    'add(2,2),4)\nassert.strictEqual(add(3, 3), 6);',
+    '3, add(1, 2));', // reversed
+    'add(1,2), 3.0);\nassert.ok(add(9, 9) === 18);\nassert(add(9, 9) === 18);\nassert.strictEqual(add(9, 9), 18);\nassert.deepStrictEqual(add(9, 9), 18);\nassert.deepStrictEqual(add(4, 4), 8);',
+    'garbage',
+    'x.add(1, 2), 3);',
+  ];
+  const opts = { languageId: 'javascript' };
+  assert.deepEqual(
+    collectGeneratedAsserts(samples, 'add', opts).map((g) => [g.text, g.count, g.firstSample]),
+    [
+      ['assert.deepStrictEqual(add(9, 9), 18);', 4, 3],
+      ['assert.deepStrictEqual(add(1, 2), 3);', 3, 0],
+      ['assert.deepStrictEqual(add(2, 2), 4);', 2, 0],
+      ['assert.deepStrictEqual(add(3, 3), 6);', 1, 1],
+    ],
+  );
+  assert.deepEqual(parseGeneratedAsserts(samples, 'add', { ...opts, max: 2 }), ['assert.deepStrictEqual(add(9, 9), 18);', 'assert.deepStrictEqual(add(1, 2), 3);']);
+  assert.deepEqual(
+    collectGeneratedAsserts(samples, 'add', { ...opts, perSample: 1 }).map((g) => [g.text, g.count]),
+    [
+      ['assert.deepStrictEqual(add(1, 2), 3);', 3],
+      ['assert.deepStrictEqual(add(2, 2), 4);', 1],
+    ],
+  );
+  assert.deepEqual(collectGeneratedAsserts(samples, 'add', { languageId: 'typescript' }), collectGeneratedAsserts(samples, 'add', opts));
+  // Read as Python (the default), the same continuations give nothing.
+  assert.deepEqual(parseGeneratedAsserts(samples, 'add'), []);
 });
 
 // Regression guard on the real CodeGen-16B generated tests (../shared/bench, outside the repository).

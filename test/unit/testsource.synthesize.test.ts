@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
+import { enclosingFunction } from '../../engine/src/exec/programs';
 import { testPrompt, topLevelImports } from '../../engine/src/tests/synthesize';
 
 /** The function `name` as the completion pipeline finds it: the start of its (last) `def` line. */
@@ -176,7 +177,7 @@ test('tabs and CRLF', () => {
   assert.equal(testPrompt(crlf, fnAt(crlf, 'f'), 'python'), `import re\n\n\ndef f(x):\n    """CRLF."""${tail('f')}`);
 });
 
-test('no prompt while the header or the docstring is being typed, for a wrong fn, or for other languages', () => {
+test('no prompt while the header or the docstring is being typed, for a wrong fn, or for languages other than Python, JavaScript and TypeScript', () => {
   const none = (prefix: string, fn = fnAt(prefix, 'f'), languageId = 'python') => assert.equal(testPrompt(prefix, fn, languageId), undefined, JSON.stringify(prefix));
   none('def f(a, b');
   none('def f(a, b) -> Li');
@@ -187,10 +188,123 @@ test('no prompt while the header or the docstring is being typed, for a wrong fn
   none('x = 1\ndef f(x):\n    """Doubles."""', { name: 'f', from: 0 });
   none('def f(x):\n    """Doubles."""', { name: 'f', from: 99 });
   none('def f(x):\n    """Doubles."""', { name: 'f', from: 2 });
-  // generated.ts reads continuations as Python only: no JavaScript/TypeScript prompt yet.
-  const js = '/** Doubles x. */\nfunction f(x) {\n  ';
-  assert.equal(testPrompt(js, { name: 'f', from: js.indexOf('function') }, 'javascript'), undefined);
-  assert.equal(testPrompt(js, { name: 'f', from: js.indexOf('function') }, 'typescript'), undefined);
+  none('def f(x):\n    """Doubles."""\n    ', fnAt('def f(x):\n    """Doubles."""\n    ', 'f'), 'go');
+  none('def f(x):\n    """Doubles."""\n    ', fnAt('def f(x):\n    """Doubles."""\n    ', 'f'), 'plaintext');
+});
+
+// ---- JavaScript / TypeScript ----
+
+/** The function as the completion pipeline finds it (`enclosingFunction`). */
+function jsFn(prefix: string, languageId = 'javascript'): { name: string; from: number } {
+  const fn = enclosingFunction(prefix, languageId);
+  assert.ok(fn, `no function in ${JSON.stringify(prefix)}`);
+  return { name: fn.name, from: fn.from };
+}
+
+const jsTail = (name: string, indent = '  ', close = '}') => `\n${indent}throw new Error('todo');\n${close}\n\n// check the correctness of ${name}\nassert.deepStrictEqual(`;
+
+test('JavaScript: the JSDoc and header as written, a stub body that throws, the comment and `assert.deepStrictEqual(`; imports and the body being typed left out', () => {
+  const prefix = [
+    "import fs from 'node:fs';",
+    "const { join } = require('node:path');",
+    '',
+    'const LIMIT = 3;',
+    '',
+    '/**',
+    ' * Adds two numbers.',
+    ' * @example add(1, 2) // 3',
+    ' */',
+    'function add(a, b) {',
+    '  const s = a +',
+  ].join('\n');
+  assert.equal(
+    testPrompt(prefix, jsFn(prefix), 'javascript'),
+    [
+      '/**',
+      ' * Adds two numbers.',
+      ' * @example add(1, 2) // 3',
+      ' */',
+      'function add(a, b) {',
+      "  throw new Error('todo');",
+      '}',
+      '',
+      '// check the correctness of add',
+      'assert.deepStrictEqual(',
+    ].join('\n'),
+  );
+  // Right after the `{`, on the blank body line, with the body started: the same prompt; `//` lines above count as the comment.
+  for (const body of ['', '\n', '\n  ', '\n\n  return a', ' return a']) {
+    const p = `// Adds a and b.\n// add(2, 2) === 4\nfunction add(a, b) {${body}`;
+    assert.equal(testPrompt(p, jsFn(p), 'javascript'), `// Adds a and b.\n// add(2, 2) === 4\nfunction add(a, b) {${jsTail('add')}`, JSON.stringify(body));
+  }
+  // No comment: the header alone.
+  const bare = 'function add(a, b) {\n  return';
+  assert.equal(testPrompt(bare, jsFn(bare), 'javascript'), `function add(a, b) {${jsTail('add')}`);
+});
+
+test("JavaScript: comments that open the body are kept (their indentation sets the stub's); code after them is the body", () => {
+  const prefix = ['function clamp(x, lo, hi) { // limits x', '    // to [lo, hi]', '    /* clamp(5, 0, 3) === 3 */', '', '    if (x < lo) return lo;', '    '].join('\n');
+  assert.equal(
+    testPrompt(prefix, jsFn(prefix), 'javascript'),
+    `function clamp(x, lo, hi) { // limits x\n    // to [lo, hi]\n    /* clamp(5, 0, 3) === 3 */${jsTail('clamp', '    ')}`,
+  );
+  // A block comment still being typed is not kept.
+  const open = 'function clamp(x, lo, hi) {\n  /* limits x to';
+  assert.equal(testPrompt(open, jsFn(open), 'javascript'), `function clamp(x, lo, hi) {${jsTail('clamp')}`);
+  // Tabs, CRLF.
+  const tabs = '/** Tabs. */\r\nfunction f(x) {\r\n\t// the body\r\n\treturn';
+  assert.equal(testPrompt(tabs, jsFn(tabs), 'javascript'), `/** Tabs. */\nfunction f(x) {\n\t// the body${jsTail('f', '\t')}`);
+});
+
+test('TypeScript: types kept as written (generics, object return types), export kept; arrows and function expressions end with `};`', () => {
+  const decl = [
+    "import type { Point } from './geometry';",
+    '',
+    '/** The point halfway between a and b. */',
+    'export function midpoint<T extends { x: number }>(a: T, b: T): { x: number; y: number } {',
+    '  const x = (a.x + b.x) /',
+  ].join('\n');
+  assert.equal(
+    testPrompt(decl, jsFn(decl, 'typescript'), 'typescript'),
+    `/** The point halfway between a and b. */\nexport function midpoint<T extends { x: number }>(a: T, b: T): { x: number; y: number } {${jsTail('midpoint')}`,
+  );
+  const arrow = '/** Doubles x. */\nexport const double = async (x: number): Promise<number> => x *';
+  assert.equal(testPrompt(arrow, jsFn(arrow, 'typescript'), 'typescript'), `/** Doubles x. */\nexport const double = async (x: number): Promise<number> => {${jsTail('double', '  ', '};')}`);
+  const braced = 'const sum: (xs: number[]) => number = (xs) => {\n  let s = 0;';
+  assert.equal(testPrompt(braced, jsFn(braced, 'typescript'), 'typescript'), `const sum: (xs: number[]) => number = (xs) => {${jsTail('sum', '  ', '};')}`);
+  const oneParam = 'let inc = x => {\n  return x';
+  assert.equal(testPrompt(oneParam, jsFn(oneParam), 'javascript'), `let inc = x => {${jsTail('inc', '  ', '};')}`);
+  const fnExpr = 'var sq = function square(x) {\n  return';
+  assert.equal(testPrompt(fnExpr, jsFn(fnExpr), 'javascript'), `var sq = function square(x) {${jsTail('sq', '  ', '};')}`);
+  const gen = 'export default async function* walk(dir: string): AsyncGenerator<string> {\n  yield';
+  assert.equal(testPrompt(gen, jsFn(gen, 'typescript'), 'typescript'), `export default async function* walk(dir: string): AsyncGenerator<string> {${jsTail('walk')}`);
+  // The React ids read the same.
+  const jsx = '/** Title case. */\nfunction title(s) {\n  return <h1>';
+  assert.equal(testPrompt(jsx, jsFn(jsx, 'javascriptreact'), 'javascriptreact'), `/** Title case. */\nfunction title(s) {${jsTail('title')}`);
+  assert.equal(testPrompt(decl, jsFn(decl, 'typescriptreact'), 'typescriptreact'), testPrompt(decl, jsFn(decl, 'typescript'), 'typescript'));
+});
+
+test('JavaScript/TypeScript: no prompt for a method, a nested function, a header being typed, or a fn that is not the function the cursor is in', () => {
+  const none = (prefix: string, fn: { name: string; from: number }, languageId = 'javascript') => assert.equal(testPrompt(prefix, fn, languageId), undefined, JSON.stringify(prefix));
+  const method = 'class Stack {\n  /** Push x. */\n  push(x) {\n    ';
+  none(method, jsFn(method));
+  const field = 'class Stack {\n  push = (x) => {\n    ';
+  none(field, jsFn(field));
+  const objectMethod = 'const api = {\n  get(id) {\n    return';
+  none(objectMethod, jsFn(objectMethod));
+  const nested = 'function outer() {\n  function inner(n) {\n    return n';
+  none(nested, jsFn(nested));
+  const nestedArrow = 'function outer() {\n  const inner = (n) => {\n    return n';
+  none(nestedArrow, jsFn(nestedArrow));
+  none('function f(a, b', { name: 'f', from: 0 });
+  none('function f(a, b): Pro', { name: 'f', from: 0 }, 'typescript');
+  none('function f(x) { return x; }\n', { name: 'f', from: 0 }); // closed: the cursor is not in it
+  const open = '/** Doubles x. */\nfunction f(x) {\n  ';
+  none(open, { name: 'g', from: 0 });
+  none(open, { name: 'f', from: open.indexOf('function') }); // not where enclosingFunction starts it
+  none(open, { name: 'f', from: 999 });
+  none(open, { name: 'f', from: -1 });
+  none(open, jsFn(open), 'python');
 });
 
 // The recorded CodeGen-16B test continuations (../shared/bench, outside the repository): for

@@ -10,16 +10,37 @@
  * kept as written, examples included (CodeT removed HumanEval's examples to keep its evaluation
  * fair; here they are the user's own specification, and the best hint of the call format).
  *
- * Python only: `generated.ts` reads continuations as Python asserts (its checker rejects `===`,
- * `=>`, ...), so there is no JavaScript/TypeScript prompt yet (`testPrompt` answers undefined).
+ * JavaScript and TypeScript (javascriptreact, typescriptreact alike): the function's comment
+ * (the JSDoc or `//` lines directly above it) and header as written (types kept), the comments
+ * that open its body, a stub body `throw new Error('todo');`, one blank line,
+ * `// check the correctness of NAME` and `assert.deepStrictEqual(` (`JS_ASSERT_OPENER`):
+ *
+ *     /** Adds two numbers. *\/
+ *     function add(a: number, b: number): number {
+ *       throw new Error('todo');
+ *     }
+ *
+ *     // check the correctness of add
+ *     assert.deepStrictEqual(
+ *
+ * Why this opener: as CodeT's `assert `, it commits the model to a test statement without
+ * writing the call for it; unlike `assert `, which is not JavaScript, it is the start of a
+ * real statement; `deepStrictEqual` is the comparison that holds for arrays and objects as
+ * well as primitives (`strictEqual` and `===` compare objects by identity), the one the tests
+ * run with (`node:assert/strict`) and the one docstring examples become (docstring.ts), so
+ * a model that continues the pattern writes tests in the form most often kept. The imports
+ * and the rest of the file are left out (the function's own text is its specification), and
+ * the stub throws so that nothing suggests a return value. `generated.ts` reads the
+ * continuations (`jsAssertsFromContinuation`).
  *
  * `testPrompt` is pure; `synthesizeTests` only calls the generator and never throws.
  */
+import { enclosingFunction } from '../exec/programs';
 import type { Generator } from '../generators/types';
 import { problemFromError } from '../generators/types';
 import type { GeneratorProblem } from '../protocol';
-import { collectGeneratedAsserts, type GeneratedAssert } from './generated';
-import { lexAt, matchBracket, tokenize } from './lexer';
+import { collectGeneratedAsserts, JS_ASSERT_OPENER, JS_LANGUAGE_IDS, type GeneratedAssert } from './generated';
+import { lexAt, matchBracket, tokenize, type Tok } from './lexer';
 
 export type { GeneratedAssert } from './generated';
 
@@ -29,7 +50,11 @@ export const DEFAULT_MAX_SYNTHESIZED = 20;
 export interface SynthesizeInput {
   /** The document up to the cursor. */
   prefix: string;
-  /** The function being written: its name and the offset of its `def` line (or of `def`/`async` itself) in `prefix`. */
+  /**
+   * The function being written: its name and where it starts in `prefix`. Python: the offset
+   * of its `def` line (or of `def`/`async` itself). JavaScript/TypeScript: `enclosingFunction`'s
+   * `from` (the comment above the header, or the header's first token).
+   */
   fn: { name: string; from: number };
   languageId: string;
   /** Continuations to ask the generator for (its `n`). */
@@ -46,7 +71,7 @@ export interface SynthesizeResult {
   tests: GeneratedAssert[];
   /** Why the generator gave nothing (unreachable, HTTP error, ...); absent when it answered or the request was aborted. */
   problem?: GeneratorProblem;
-  /** The prompt sent to the generator; absent when no prompt could be built (not Python, cursor not in a usable function). */
+  /** The prompt sent to the generator; absent when no prompt could be built (another language, cursor not in a usable function). */
   prompt?: string;
 }
 
@@ -171,16 +196,173 @@ function pythonStub(prefix: string, fn: { name: string; from: number }): Stub | 
   return { text, bodyIndent: relIndent.length > 0 ? relIndent : defIndent.includes('\t') ? '\t' : '    ' };
 }
 
+/** Tokens after which a `{` is an object type, not a body (as in programs.ts). */
+const TYPE_BEFORE_BRACE = new Set([':', '|', '&', '=>', '<', ',', 'is', 'keyof', 'typeof']);
+
+/**
+ * The stub of the top-level JavaScript/TypeScript function `fn` (which must be the function the
+ * cursor is in, as `enclosingFunction` finds it): the comment above it and its header as
+ * written, the comments that open its body, then a body that throws. Undefined when the header
+ * is not one read here or `fn` is not that function.
+ */
+function jsStub(prefix: string, fn: { name: string; from: number }, languageId: string): string | undefined {
+  if (!Number.isInteger(fn.from) || fn.from < 0 || fn.from > prefix.length) return undefined;
+  const enclosing = enclosingFunction(prefix, languageId);
+  if (!enclosing || enclosing.name !== fn.name || enclosing.from !== fn.from || !enclosing.topLevel) return undefined;
+  /** The next token from `pos`, newlines and comments skipped. */
+  const next = (pos: number): Tok => {
+    for (let p = pos; ; ) {
+      const t = lexAt(prefix, p, 'js');
+      if (t.kind !== 'nl' && t.kind !== 'comment') return t;
+      p = t.end;
+    }
+  };
+  /** After an opening bracket at `t`: the token after its closer; undefined when it does not close. */
+  const pastGroup = (t: Tok): Tok | undefined => {
+    const end = matchBracket(prefix, t.start, 'js');
+    return end < 0 ? undefined : next(end);
+  };
+  /** Type parameters `<…>` at `t`, skipped. */
+  const pastAngles = (t: Tok): Tok | undefined => {
+    if (t.text !== '<') return t;
+    let depth = 0;
+    for (let u: Tok | undefined = t; u; ) {
+      if (u.kind === 'open') {
+        u = pastGroup(u);
+        continue;
+      }
+      if (u.kind !== 'op' && u.kind !== 'name' && u.kind !== 'string' && u.kind !== 'number') return undefined;
+      if (u.text === '<') depth++;
+      else if (u.text === '>' || u.text === '>>' || u.text === '>>>') depth -= u.text.length;
+      else if (u.text === ';' || u.text === '=>') return undefined;
+      u = next(u.end);
+      if (depth <= 0) return u;
+    }
+    return undefined;
+  };
+  /** From `t`, after a parameter list: an optional return type, then what `stop` accepts (the body's `{`, an arrow's `=>`). */
+  const pastReturnType = (t: Tok | undefined, stop: (u: Tok, prev: Tok | undefined) => boolean): Tok | undefined => {
+    if (!t || t.text !== ':') return t && stop(t, undefined) ? t : undefined;
+    let prev: Tok = t;
+    for (let u: Tok | undefined = next(t.end); u; ) {
+      if (stop(u, prev)) return u;
+      if (u.kind === 'eof' || u.kind === 'error' || u.kind === 'close' || u.text === ';') return undefined;
+      prev = u;
+      u = u.kind === 'open' ? pastGroup(u) : next(u.end);
+    }
+    return undefined;
+  };
+  const isBody = (u: Tok, prev: Tok | undefined) => u.text === '{' && u.kind === 'open' && !(prev && TYPE_BEFORE_BRACE.has(prev.text));
+  /** From `t` at `function`: `function [*] [name] [<…>] (…) [: T] {`; the body's `{`. */
+  const functionBody = (t: Tok, name: string | undefined): Tok | undefined => {
+    let u = next(t.end);
+    if (u.text === '*') u = next(u.end);
+    if (u.kind === 'name') {
+      if (name !== undefined && u.text !== name) return undefined;
+      u = next(u.end);
+    } else if (name !== undefined) return undefined;
+    const open = pastAngles(u);
+    if (open?.text !== '(') return undefined;
+    return pastReturnType(pastGroup(open), isBody);
+  };
+
+  const header = next(fn.from);
+  let t = header;
+  while (t.kind === 'name' && ['export', 'default', 'declare', 'async'].includes(t.text)) t = next(t.end);
+  /** Where the header text ends: the body's `{` (kept) or an arrow's `=>` (kept, the stub body follows it). */
+  let brace: Tok | undefined;
+  let arrow: Tok | undefined;
+  let declaration = false;
+  if (t.kind === 'name' && t.text === 'function') {
+    brace = functionBody(t, fn.name);
+    declaration = true;
+  } else if (t.kind === 'name' && ['const', 'let', 'var'].includes(t.text)) {
+    let u = next(t.end);
+    if (u.kind !== 'name' || u.text !== fn.name) return undefined;
+    u = next(u.end);
+    if (u.text === '!') u = next(u.end);
+    if (u.text === ':') {
+      const eq = pastReturnType(u, (x) => x.kind === 'op' && x.text === '=');
+      if (!eq) return undefined;
+      u = eq;
+    }
+    if (u.text !== '=') return undefined;
+    u = next(u.end);
+    if (u.kind === 'name' && u.text === 'async') u = next(u.end);
+    if (u.kind === 'name' && u.text === 'function') brace = functionBody(u, undefined);
+    else {
+      if (u.kind === 'name' && next(u.end).text === '=>') arrow = next(u.end);
+      else {
+        const open = pastAngles(u);
+        if (open?.text !== '(') return undefined;
+        arrow = pastReturnType(pastGroup(open), (x) => x.kind === 'op' && x.text === '=>');
+      }
+      if (!arrow) return undefined;
+      const first = next(arrow.end);
+      if (first.kind === 'open' && first.text === '{') brace = first;
+    }
+  } else return undefined;
+  if (!brace && !arrow) return undefined;
+
+  // Kept: the header through the body's `{` and the comments that open the body, or through `=>`.
+  let keepEnd = brace ? brace.end : (arrow as Tok).end;
+  let bodyIndent: string | undefined;
+  if (brace) {
+    /** The indentation of the token at `at` when it is first on its line (after the `{`). */
+    const indentOf = (at: number): string | undefined => {
+      const ls = prefix.lastIndexOf('\n', at - 1) + 1;
+      const ws = prefix.slice(ls, at);
+      return ls > brace.end && /^[ \t]*$/.test(ws) ? ws : undefined;
+    };
+    for (let p = brace.end; ; ) {
+      const u = lexAt(prefix, p, 'js');
+      if (u.kind === 'nl') {
+        p = u.end;
+        continue;
+      }
+      if (u.kind !== 'eof') bodyIndent ??= indentOf(u.start);
+      // A comment is kept; the first statement (the body being typed) ends the stub, as does a comment still open.
+      if (u.kind !== 'comment') break;
+      keepEnd = u.end;
+      p = u.end;
+    }
+  }
+  const lineStart = prefix.lastIndexOf('\n', header.start - 1) + 1;
+  const headerIndent = /^[ \t]*/.exec(prefix.slice(lineStart))?.[0] ?? '';
+  const dedent = (text: string) =>
+    text
+      .replace(/\r\n?/g, '\n')
+      .split('\n')
+      .map((l) => (headerIndent.length > 0 && l.startsWith(headerIndent) ? l.slice(headerIndent.length) : l))
+      .join('\n');
+  const rel = bodyIndent !== undefined && /^[ \t]+$/.test(bodyIndent) && bodyIndent.startsWith(headerIndent) ? bodyIndent.slice(headerIndent.length) : '';
+  const indent = rel.length > 0 ? rel : headerIndent.includes('\t') ? '\t' : '  ';
+  const comment = dedent(prefix.slice(fn.from, header.start)).trimEnd();
+  const head = dedent(prefix.slice(header.start, keepEnd)).trimEnd();
+  const open = brace ? '' : ' {';
+  const close = declaration ? '}' : '};';
+  return `${comment ? `${comment}\n` : ''}${head}${open}\n${indent}throw new Error('todo');\n${close}`;
+}
+
 /**
  * The prompt that asks a model for tests of `fn` (CodeT style), built from the document up to
  * the cursor. Python: the file's top-level imports, the function's header, leading comments
  * and docstring as written (dedented to the top level when nested; the body being typed is
  * left out), an indented `pass`, a blank line, `# check the correctness of NAME` and `assert `.
- * Undefined for other languages (the assert parser reads Python only), for a method
- * (`self`/`cls`), while the header or the docstring is still being typed, or when `fn` does
- * not point at a `def` of that name.
+ * JavaScript/TypeScript (and their React ids): the comment above the function, its header
+ * and the comments that open its body as written (types kept; the body being typed is left
+ * out), `throw new Error('todo');` as its body, a blank line,
+ * `// check the correctness of NAME` and `assert.deepStrictEqual(` (see the top of this file).
+ * Undefined for other languages, for a method (`self`/`cls`; JS/TS: a method or a nested
+ * function), while the header or the docstring is still being typed, or when `fn` does not
+ * point at a function of that name (JS/TS: at the function the cursor is in, as
+ * `enclosingFunction` gives it).
  */
 export function testPrompt(prefix: string, fn: { name: string; from: number }, languageId: string): string | undefined {
+  if (JS_LANGUAGE_IDS.has(languageId)) {
+    const stub = jsStub(prefix, fn, languageId);
+    return stub === undefined ? undefined : `${stub}\n\n// check the correctness of ${fn.name}\n${JS_ASSERT_OPENER}`;
+  }
   if (languageId !== 'python') return undefined;
   const stub = pythonStub(prefix, fn);
   if (!stub) return undefined;
@@ -210,7 +392,7 @@ export async function synthesizeTests(generator: Generator, input: SynthesizeInp
     const tests = collectGeneratedAsserts(
       r.samples.map((s) => s.text),
       input.fn.name,
-      { max: input.maxTests ?? DEFAULT_MAX_SYNTHESIZED, ...(input.perSample !== undefined ? { perSample: input.perSample } : {}) },
+      { max: input.maxTests ?? DEFAULT_MAX_SYNTHESIZED, languageId: input.languageId, ...(input.perSample !== undefined ? { perSample: input.perSample } : {}) },
     );
     return r.problem ? { tests, problem: r.problem, prompt } : { tests, prompt };
   } catch (e) {
