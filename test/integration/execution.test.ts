@@ -196,3 +196,30 @@ export function total(xs: number[]): number {
     assert.deepEqual(r.candidates[1]?.tests, { passed: 1, total: 2 }, 'xs.length is right for [] only');
   });
 });
+
+describe('execution at inference: runs past the latency budget', () => {
+  // The right body is slow (0.4 s a call, 2 examples); the wrong one is fast.
+  const ctx = engineWithModel((_b, i) => (i % 2 === 0 ? '    import time\n    time.sleep(0.4)\n    return a + b\n' : '    return a - b\n'));
+
+  test('the reply does not wait for a run past the budget; it finishes in the background and its outcome is stored', async () => {
+    const r = await ctx.engine.client.request(
+      'complete',
+      { prefix: PREFIX, suffix: '', languageId: 'python', filePath: '/work/demo/add.py', n: 2, budgetMs: 500, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true },
+      20_000,
+    );
+    assert.equal(r.execution?.background, 1, JSON.stringify(r.execution));
+    assert.equal(r.execution?.ran, 1);
+    const slow = r.candidates.find((c) => c.text.includes('sleep'));
+    assert.ok(slow, 'the slow candidate is still offered');
+    assert.equal(slow.tests, undefined, 'no outcome yet when the reply left');
+    const row = await waitFor('the background outcome stored', () => {
+      const db = new Database(paths(ctx.dir).db, { readonly: true });
+      try {
+        return db.prepare("SELECT passed, total FROM test_outcomes WHERE candidate_id = ? AND source = 'docstring'").get(slow.id) as { passed: number; total: number } | undefined;
+      } finally {
+        db.close();
+      }
+    });
+    assert.deepEqual({ ...row }, { passed: 2, total: 2 });
+  });
+});
