@@ -181,7 +181,16 @@ import { helper } from './helper';
 export function total(xs: number[]): number {
 `;
 
-  const ctx = engineWithModel((_b, i) => (i % 3 === 2 ? '  return xs.reduce((a: number, b: number) => a + b, 0);\n}\n' : '  return xs.length as number;\n}\n'));
+  const ctx = engineWithModel((body, i) =>
+    // Asked for tests: the model continues `assert.deepStrictEqual(` (a right test and a wrong one).
+    body.prompt.includes('// check the correctness of total')
+      ? i % 2 === 0
+        ? 'total([4, 5]), 9);\n'
+        : 'total([4, 5]), 20);\n'
+      : i % 3 === 2
+        ? '  return xs.reduce((a: number, b: number) => a + b, 0);\n}\n'
+        : '  return xs.length as number;\n}\n',
+  );
 
   test('a typed candidate that passes the JSDoc examples is ranked first (types stripped in the engine)', async () => {
     const r = await ctx.engine.client.request(
@@ -194,6 +203,19 @@ export function total(xs: number[]): number {
     assert.match(r.candidates[0]?.text ?? '', /reduce/);
     assert.deepEqual(r.candidates[0]?.tests, { passed: 2, total: 2 });
     assert.deepEqual(r.candidates[1]?.tests, { passed: 1, total: 2 }, 'xs.length is right for [] only');
+  });
+
+  test('model-written TypeScript tests are asked for and run; the right candidate is the one they agree on', async () => {
+    const r = await ctx.engine.client.request(
+      'complete',
+      { prefix, suffix: '', languageId: 'typescript', filePath: '/work/demo/total.ts', n: 3, budgetMs: 8000, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true, synthesizeTests: 2 },
+      20_000,
+    );
+    const asked = ctx.fixture.requests.find((b) => b.prompt.includes('// check the correctness of total'));
+    assert.ok(asked?.prompt.endsWith('assert.deepStrictEqual('), asked?.prompt);
+    assert.deepEqual(r.execution?.bySource, { docstring: 2, project: 0, synthesized: 2 });
+    assert.match(r.candidates[0]?.text ?? '', /reduce/);
+    assert.equal(r.candidates[0]?.tests?.agreement, 1);
   });
 });
 
