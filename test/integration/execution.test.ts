@@ -229,8 +229,9 @@ describe('execution at inference: runs past the latency budget', () => {
       { prefix: PREFIX, suffix: '', languageId: 'python', filePath: '/work/demo/add.py', n: 2, budgetMs: 500, generator: { backend: 'openai', url: ctx.fixture.url }, execute: true },
       20_000,
     );
-    assert.equal(r.execution?.background, 1, JSON.stringify(r.execution));
-    assert.equal(r.execution?.ran, 1);
+    // The slow one cannot finish in time (0.8 s of sleeping against a 0.5 s budget); whether the
+    // fast one did depends on the machine's load.
+    assert.ok((r.execution?.background ?? 0) >= 1, JSON.stringify(r.execution));
     const slow = r.candidates.find((c) => c.text.includes('sleep'));
     assert.ok(slow, 'the slow candidate is still offered');
     assert.equal(slow.tests, undefined, 'no outcome yet when the reply left');
