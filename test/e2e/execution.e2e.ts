@@ -21,7 +21,8 @@ const FILE = `def add(a, b):
     0
     """
 `;
-const settings: Record<string, unknown> = { 'winnow.execution.enabled': 'on', 'winnow.candidates': 8 };
+// A generous budget: on a loaded CI machine, eight sandboxed runs can take more than the default 1.5 s.
+const settings: Record<string, unknown> = { 'winnow.execution.enabled': 'on', 'winnow.candidates': 8, 'winnow.latencyBudgetMs': 5000 };
 const e2e = new E2E({ name: 'execution', files: { 'calc.py': FILE }, settings });
 let fixture: Fixture | undefined;
 
