@@ -130,6 +130,7 @@ export interface CompleteReply {
   candidates: Candidate[];
   rankerVersion: string;
   device: Device;
+  /** `rankMs`: from the samples to the reply: post-processing, execution when asked for, featurizing and scoring. */
   timings: { generateMs: number; rankMs: number; totalMs: number };
   /** Raw samples received from the generator before post-processing. */
   sampled: number;
