@@ -42,7 +42,7 @@ import { loadActiveRanker, type Ranker } from './ranker/ranker';
 import { exportTriplets, listTriplets } from './dataset';
 import { enclosingFunction } from './exec/programs';
 import { executeCandidates } from './execution';
-import { synthesizeTests } from './tests/synthesize';
+import { synthesizeTests } from './testsources/synthesize';
 import { Store } from './store';
 import { StoreWriter } from './storeWriter';
 

@@ -23,10 +23,10 @@ import { runJavaScriptTests, runPythonTests, runTypeScriptTests, type TestCase, 
 import { enclosingFunction, programFor } from './exec/programs';
 import type { ExecFeatures } from './features';
 import type { Candidate, ExecutionSummary, RelatedTestFile } from './protocol';
-import { consensusSets } from './tests/codet';
-import { examplesToAsserts, extractExamples } from './tests/docstring';
-import type { GeneratedAssert } from './tests/generated';
-import { projectTestAsserts } from './tests/project';
+import { consensusSets } from './testsources/codet';
+import { examplesToAsserts, extractExamples } from './testsources/docstring';
+import type { GeneratedAssert } from './testsources/generated';
+import { projectTestAsserts } from './testsources/project';
 
 export type TestSource = 'docstring' | 'project' | 'synthesized';
 

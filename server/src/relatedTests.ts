@@ -1,7 +1,7 @@
 /**
  * The project's own tests for the function being written, when they can be found cheaply: test
  * files named by convention after the file being edited, read and cut to the lines that
- * mention the function, for the engine to turn into asserts (engine/src/tests/project.ts).
+ * mention the function, for the engine to turn into asserts (engine/src/testsources/project.ts).
  *
  * Cheap by construction: a fixed, small list of candidate paths is computed from the file's
  * name and folder (no directory is ever listed, let alone walked); the folders among them are

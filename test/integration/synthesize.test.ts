@@ -12,8 +12,8 @@ import { after, before, describe, test } from 'node:test';
 import { runJavaScriptTests, runTypeScriptTests } from '../../engine/src/exec/languages';
 import { enclosingFunction } from '../../engine/src/exec/programs';
 import { Generators } from '../../engine/src/generators';
-import { collectGeneratedAsserts } from '../../engine/src/tests/generated';
-import { synthesizeTests, type SynthesizeInput } from '../../engine/src/tests/synthesize';
+import { collectGeneratedAsserts } from '../../engine/src/testsources/generated';
+import { synthesizeTests, type SynthesizeInput } from '../../engine/src/testsources/synthesize';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
 import { tempDir, waitFor } from '../helpers';
 

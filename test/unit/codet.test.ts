@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { consensusSets, dualAgreement, passAt1OfRanking, passAtK, rankByScore } from '../../engine/src/tests/codet';
+import { consensusSets, dualAgreement, passAt1OfRanking, passAtK, rankByScore } from '../../engine/src/testsources/codet';
 
 const T = true;
 const F = false;

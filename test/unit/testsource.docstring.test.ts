@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { examplesToAsserts, extractExamples, type Example } from '../../engine/src/tests/docstring';
+import { examplesToAsserts, extractExamples, type Example } from '../../engine/src/testsources/docstring';
 
 // Golden files: test/fixtures/docstrings/*.txt hold the language, the entry point, a prompt
 // (the text before the cursor), the examples expected (one JSON object a line) and the asserts.

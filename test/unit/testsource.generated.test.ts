@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { assertsFromContinuation, collectGeneratedAsserts, JS_ASSERT_OPENER, jsAssertsFromContinuation, parseGeneratedAsserts } from '../../engine/src/tests/generated';
+import { assertsFromContinuation, collectGeneratedAsserts, JS_ASSERT_OPENER, jsAssertsFromContinuation, parseGeneratedAsserts } from '../../engine/src/testsources/generated';
 
 test('a continuation of `assert ` is read back as one-line asserts naming the entry point', () => {
   const raw = [

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
-import { CODET_STOP_WORDS, cutCodeT } from '../../engine/src/tests/postcut';
+import { CODET_STOP_WORDS, cutCodeT } from '../../engine/src/testsources/postcut';
 
 test("CodeT's cut: at the first line starting with class, def, #, if or print", () => {
   assert.deepEqual([...CODET_STOP_WORDS], ['\nclass', '\ndef', '\n#', '\nif', '\nprint']);

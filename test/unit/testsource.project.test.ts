@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { RelatedTestFile } from '../../engine/src/protocol';
-import { extractExamples, examplesToAsserts } from '../../engine/src/tests/docstring';
-import { projectTestAsserts } from '../../engine/src/tests/project';
+import { extractExamples, examplesToAsserts } from '../../engine/src/testsources/docstring';
+import { projectTestAsserts } from '../../engine/src/testsources/project';
 
 const file = (path: string, languageId: string, text: string): RelatedTestFile => ({ path, languageId, text });
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { test } from 'node:test';
 import { enclosingFunction } from '../../engine/src/exec/programs';
-import { testPrompt, topLevelImports } from '../../engine/src/tests/synthesize';
+import { testPrompt, topLevelImports } from '../../engine/src/testsources/synthesize';
 
 /** The function `name` as the completion pipeline finds it: the start of its (last) `def` line. */
 function fnAt(prefix: string, name: string): { name: string; from: number } {

@@ -12,10 +12,10 @@ import Database from 'better-sqlite3';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { dualAgreement, passAt1OfRanking, passAtK } from '../tests/codet';
-import { COMMON_FORMS, examplesToAsserts, extractExamples } from '../tests/docstring';
-import { collectGeneratedAsserts } from '../tests/generated';
-import { cutCodeT } from '../tests/postcut';
+import { dualAgreement, passAt1OfRanking, passAtK } from '../testsources/codet';
+import { COMMON_FORMS, examplesToAsserts, extractExamples } from '../testsources/docstring';
+import { collectGeneratedAsserts } from '../testsources/generated';
+import { cutCodeT } from '../testsources/postcut';
 import { runPythonTests, type TestCase, type TestRunResult } from '../exec/languages';
 import { WorkerPool } from '../exec/pool';
 
