@@ -76,7 +76,30 @@ export interface CompleteRequest {
    * style) alongside the candidates; 0 or absent: none. Only used when `execute` is set.
    */
   synthesizeTests?: number;
+  /** The user's training settings (winnow.training.*); the engine keeps the latest for background training. */
+  training?: TrainingSettings;
 }
+
+/**
+ * winnow.training.* as the engine uses them (machine-scoped settings: they act on the store and
+ * the rankers every window shares).
+ */
+export interface TrainingSettings {
+  /** Train in the background when enough new triplets exist and the editor is idle. */
+  auto: boolean;
+  /** New triplets since the last training that start a background one. */
+  minNewTriplets: number;
+  /** Held-out pairs a new version needs before it may be promoted. */
+  minPairs: number;
+  /** Points of held-out pairwise accuracy (0-100 scale) by which a new version must beat the active one. */
+  promotionMargin: number;
+  /** Ranker versions kept on disk (the active one and its parent are never pruned). */
+  keepVersions: number;
+  /** Hard-negative rounds after the first training (RewardRanker); 0: none. */
+  rounds: number;
+}
+
+export const DEFAULT_TRAINING: TrainingSettings = { auto: true, minNewTriplets: 200, minPairs: 50, promotionMargin: 1, keepVersions: 10, rounds: 2 };
 
 /** Part of a project test file, as sent with a completion request. */
 export interface RelatedTestFile {
@@ -225,6 +248,113 @@ export interface EventReply {
 
 export type Device = 'cuda' | 'cpu';
 
+// ---------------------------------------------------------------------------------------
+// Training and ranker versions (see engine/src/training/ and engine/src/ranker/registry.ts).
+
+export type TrainTrigger = 'manual' | 'background' | 'cli';
+export type TrainPhase = 'loading' | 'training' | 'mining' | 'evaluating' | 'saving';
+
+/** A training in progress, readable while it runs (`trainStatus`). */
+export interface TrainProgress {
+  jobId: string;
+  trigger: TrainTrigger;
+  startedAt: number;
+  phase: TrainPhase;
+  /** 0 = the first training; 1..rounds = hard-negative rounds. */
+  round: number;
+  rounds: number;
+  epoch: number;
+  maxEpochs: number;
+  /** Pairs in this round's training split, and the held-out pairs (the same in every round). */
+  trainPairs: number;
+  heldOutPairs: number;
+  /** Held-out pairwise accuracy (0..1) of the best epoch so far in this round. */
+  heldOutAccuracy?: number;
+}
+
+/** What one round of training gave (a version keeps each round's figures). */
+export interface RoundMetrics {
+  round: number;
+  trainPairs: number;
+  /** Hard-negative pairs mined for this round (0 in round 0). */
+  hardNegatives: number;
+  epochs: number;
+  bestEpoch: number;
+  trainLoss: number;
+  heldOutAccuracy: number;
+}
+
+/** The end of a training: what it used, what it measured, what was decided. */
+export interface TrainSummary {
+  jobId: string;
+  trigger: TrainTrigger;
+  outcome: 'promoted' | 'kept' | 'skipped' | 'cancelled' | 'failed';
+  /** The new version, when one was written (promoted or kept). */
+  version?: string;
+  /** Why: the promotion gate's verdict, why nothing was trained, or the error. */
+  reason: string;
+  featureSet: string;
+  /** Triplets used, by source and split. */
+  triplets: Record<string, { train: number; validation: number }>;
+  heldOut?: { pairs: number; accuracy: number; activeVersion: string; activeAccuracy: number };
+  rounds: RoundMetrics[];
+  startedAt: number;
+  finishedAt: number;
+  trainMs: number;
+}
+
+export interface TrainRequest {
+  trigger?: TrainTrigger;
+  /** Hard-negative rounds; default the settings' `rounds`. */
+  rounds?: number;
+  seed?: number;
+  /** Settings for this training (gate, pruning); default the engine's latest. */
+  settings?: TrainingSettings;
+}
+export interface TrainReply {
+  jobId: string;
+  /** false: a training was already running (its jobId is returned). */
+  started: boolean;
+}
+
+export interface TrainStatusReply {
+  running?: TrainProgress;
+  /** The last training that ended since the engine started (or read back from the data folder). */
+  last?: TrainSummary;
+  /** When the active ranker last changed, to what, and why. */
+  lastChange?: { time: number; version: string; reason: string };
+}
+
+/** One ranker version as the registry keeps it (`rankers`). */
+export interface RankerVersionInfo {
+  version: string;
+  active: boolean;
+  builtin: boolean;
+  parent?: string;
+  featureSet: string;
+  family: string;
+  hyper?: Record<string, number | string>;
+  createdAt: number;
+  triplets?: Record<string, { train: number; validation: number }>;
+  heldOut?: { pairs: number; accuracy: number; activeVersion: string; activeAccuracy: number };
+  rounds?: RoundMetrics[];
+  decision?: { promoted: boolean; reason: string };
+  /** The reward model a version was trained with, if any (see issue 9). */
+  rewardModel?: string;
+}
+export interface RankersReply {
+  active: string;
+  versions: RankerVersionInfo[];
+}
+
+export interface ActivateRequest {
+  version: string;
+}
+export interface ActivateReply {
+  active: string;
+  previous: string;
+}
+
 export interface StatusRequest {
   /** When given, also probe this generator's reachability. */
   generator?: GeneratorConfig;
@@ -256,6 +386,8 @@ export interface StatusReply {
     recovered?: string;
   };
   generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
+  /** Training: whether one runs now, and when the active ranker last changed and why. */
+  training?: { running: boolean; lastChange?: { time: number; version: string; reason: string } };
 }
 
 export interface EventsRequest {
@@ -355,10 +487,18 @@ export interface RequestMap {
   purge: [PurgeRequest, PurgeReply];
   /** Stop working on request `id` (a `complete` this client sent): generation and test runs are aborted. Its reply may still come; clients drop it. */
   cancel: [{ id: string }, { cancelled: boolean }];
+  /** Start a training (one at a time per data folder); its progress is read with `trainStatus`. */
+  train: [TrainRequest, TrainReply];
+  trainStatus: [Record<string, never>, TrainStatusReply];
+  /** Stop the running training: the worker is killed and nothing changes. */
+  trainCancel: [Record<string, never>, { cancelled: boolean }];
+  rankers: [Record<string, never>, RankersReply];
+  /** Load and validate the version, switch to it (hot), then record it as active. */
+  activate: [ActivateRequest, ActivateReply];
 }
 
 export type RequestType = keyof RequestMap;
-export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge', 'cancel'];
+export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge', 'cancel', 'train', 'trainStatus', 'trainCancel', 'rankers', 'activate'];
 
 export type ErrorCode = 'bad_request' | 'internal' | 'unsupported_version' | 'shutting_down';
 
@@ -498,7 +638,29 @@ export function validateComplete(b: unknown): string | undefined {
       if (r.text.length > MAX_RELATED_TEST_CHARS) return `relatedTests[${i}].text is longer than ${MAX_RELATED_TEST_CHARS} characters`;
     }
   }
+  if (o.training !== undefined) {
+    const problem = validateTrainingSettings(o.training);
+    if (problem) return problem;
+  }
   return validateGenerator(o.generator);
+}
+
+export function validateTrainingSettings(t: unknown): string | undefined {
+  if (typeof t !== 'object' || t === null || Array.isArray(t)) return 'training must be an object';
+  const o = t as Record<string, unknown>;
+  if (typeof o.auto !== 'boolean') return 'training.auto must be a boolean';
+  const ranges: [keyof TrainingSettings, number, number][] = [
+    ['minNewTriplets', 1, 10_000_000],
+    ['minPairs', 0, 10_000_000],
+    ['promotionMargin', -100, 100],
+    ['keepVersions', 2, 1000],
+    ['rounds', 0, 10],
+  ];
+  for (const [k, min, max] of ranges) {
+    const v = o[k];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max) return `training.${k} must be a number from ${min} to ${max}`;
+  }
+  return undefined;
 }
 
 export function validateEvents(b: unknown): string | undefined {
