@@ -136,6 +136,33 @@ export const FEATURE_NAMES = [
 export type FeatureName = (typeof FEATURE_NAMES)[number];
 export const NUM_FEATURES = FEATURE_NAMES.length;
 
+/**
+ * Feature sets by id: every list of features this engine has ever computed, oldest first.
+ * Each stored candidate row records the id of the set its features were computed with
+ * (`candidates.feature_set`), and each ranker file the id it was trained on
+ * (`winnow.featureSet`); a model is only fed rows of its own set, and training only reads rows
+ * of the set it trains. Changing FEATURE_NAMES means adding a new id here and pointing
+ * FEATURE_SET_ID at it (test/unit/features.test.ts fails otherwise): never a silent break.
+ */
+export const FEATURE_SETS: Readonly<Record<string, readonly string[]>> = {
+  /** builtin-1: the text features. */
+  'fs-1': ['vote_share', 'log_chars', 'log_lines', 'mean_logprob', 'has_logprob', 'bracket_mismatch', 'unclosed_brackets', 'unterminated_string', 'ends_mid_expression', 'placeholder_only', 'todo_marker', 'repeated_line_frac', 'in_function_body', 'missing_return', 'repeats_prefix_line', 'duplicates_suffix', 'comment_frac', 'indent_mismatch', 'long_line'],
+  /** builtin-2: the text features and the execution outcomes. */
+  'fs-2': FEATURE_NAMES,
+};
+
+/** The feature set this engine computes. */
+export const FEATURE_SET_ID = 'fs-2';
+
+/** The id of a feature list, when it is a known set. */
+export function featureSetOf(names: readonly string[]): string | undefined {
+  for (const [id, set] of Object.entries(FEATURE_SETS)) if (set.length === names.length && set.every((n, i) => n === names[i])) return id;
+  return undefined;
+}
+
+/** Features computed from the examples in the docstring (the bench's `ranker_no_docstring` leaves them out). */
+export const DOCSTRING_FEATURES: readonly FeatureName[] = ['exec_pass_frac', 'exec_all_passed'];
+
 const COL = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, i])) as Record<FeatureName, number>;
 
 // ---------------------------------------------------------------------------------------
@@ -530,18 +557,23 @@ function featurizeOne(c: FeatureInput, p: PrefixInfo, s: SuffixInfo, out: Float3
   f[o + COL.comment_frac] = nonBlank > 0 ? comments / nonBlank : 0;
   f[o + COL.indent_mismatch] = (tabs && spaces) || (tabs && p.usesSpaces && !p.usesTabs) || (spaces && p.usesTabs && !p.usesSpaces) ? 1 : 0;
   f[o + COL.long_line] = maxLen > 160 ? 1 : 0;
-  const x = c.exec;
-  if (x) {
-    f[o + COL.exec_ran] = 1;
-    f[o + COL.exec_pass_frac] = x.trustedTotal > 0 ? Math.min(1, Math.max(0, x.trustedPassed / x.trustedTotal)) : 0;
-    f[o + COL.exec_all_passed] = x.trustedTotal > 0 && x.trustedPassed >= x.trustedTotal ? 1 : 0;
-    f[o + COL.exec_agreement] = Math.min(1, Math.max(0, x.agreement));
-    f[o + COL.exec_agreement_best] = x.agreementBest ? 1 : 0;
-    f[o + COL.exec_cluster_frac] = Math.min(1, Math.max(0, x.clusterFrac));
-    f[o + COL.exec_syntax_error] = x.syntaxError ? 1 : 0;
-    f[o + COL.exec_timeout] = x.timedOut ? 1 : 0;
-    f[o + COL.exec_exception] = x.exception ? 1 : 0;
-  }
+  if (c.exec) writeExecFeatures(f, o, c.exec);
+}
+
+/**
+ * Writes the execution columns of one row (at offset `o`) from an outcome. Also used when an
+ * outcome arrives after the reply: the stored row then gets the features the outcome implies.
+ */
+export function writeExecFeatures(f: Float32Array, o: number, x: ExecFeatures): void {
+  f[o + COL.exec_ran] = 1;
+  f[o + COL.exec_pass_frac] = x.trustedTotal > 0 ? Math.min(1, Math.max(0, x.trustedPassed / x.trustedTotal)) : 0;
+  f[o + COL.exec_all_passed] = x.trustedTotal > 0 && x.trustedPassed >= x.trustedTotal ? 1 : 0;
+  f[o + COL.exec_agreement] = Math.min(1, Math.max(0, x.agreement));
+  f[o + COL.exec_agreement_best] = x.agreementBest ? 1 : 0;
+  f[o + COL.exec_cluster_frac] = Math.min(1, Math.max(0, x.clusterFrac));
+  f[o + COL.exec_syntax_error] = x.syntaxError ? 1 : 0;
+  f[o + COL.exec_timeout] = x.timedOut ? 1 : 0;
+  f[o + COL.exec_exception] = x.exception ? 1 : 0;
 }
 
 /** Featurizes candidates into a row-major [n, NUM_FEATURES] matrix. */
@@ -622,5 +654,5 @@ export const BUILTIN_SPEC: RankerSpec = {
   mean: FEATURE_NAMES.map(() => 0),
   std: FEATURE_NAMES.map(() => 1),
   layers: [{ weights: FEATURE_NAMES.map((n) => [BUILTIN_WEIGHTS[n]]), bias: [0], activation: 'none' }],
-  metadata: { 'winnow.description': 'built-in hand-weighted linear ranker' },
+  metadata: { 'winnow.description': 'built-in hand-weighted linear ranker', 'winnow.featureSet': FEATURE_SET_ID, 'winnow.family': 'linear' },
 };

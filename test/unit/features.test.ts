@@ -1,7 +1,8 @@
 /** Unit tests of the featurizer (engine/src/features.ts): shape, determinism, and each feature on targeted inputs. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, NUM_FEATURES, featurize, type FeatureInput, type FeatureName } from '../../engine/src/features';
+import { createHash } from 'node:crypto';
+import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, FEATURE_SETS, NUM_FEATURES, featureSetOf, featurize, type FeatureInput, type FeatureName } from '../../engine/src/features';
 
 const PY_PREFIX = 'from typing import List\n\n\ndef count_up(n: int) -> List[int]:\n    """Return [0, 1, ..., n-1]. Don\'t (ever) return None."""\n';
 
@@ -24,6 +25,20 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
   assert.equal(BUILTIN_SPEC.layers.length, 1);
   assert.equal(BUILTIN_SPEC.layers[0]?.weights.length, NUM_FEATURES);
   assert.deepEqual(BUILTIN_SPEC.layers[0]?.bias, [0]);
+});
+
+test('feature sets: each id names one list for good; FEATURE_NAMES is the current id', () => {
+  // A feature set id never changes meaning: changing FEATURE_NAMES needs a new id in FEATURE_SETS
+  // (and its line here), so that stored rows and trained models of the old set are never misread.
+  const recorded: Record<string, string> = { 'fs-1': '83f52b6e90885263', 'fs-2': '6163e83d85413f42' };
+  for (const [id, names] of Object.entries(FEATURE_SETS)) {
+    assert.equal(createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16), recorded[id], `feature set ${id} changed: give the new list a new id`);
+  }
+  assert.deepEqual([...(FEATURE_SETS[FEATURE_SET_ID] ?? [])], [...FEATURE_NAMES]);
+  assert.equal(featureSetOf(FEATURE_NAMES), FEATURE_SET_ID);
+  assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 19)), 'fs-1');
+  assert.equal(featureSetOf(['vote_share']), undefined);
+  assert.equal(BUILTIN_SPEC.metadata?.['winnow.featureSet'], FEATURE_SET_ID);
 });
 
 test('featurize: row-major [n, F], empty input, deterministic', () => {
