@@ -9,6 +9,9 @@
  *   winnow export   --data-dir D --out FILE.jsonl
  *   winnow purge    --data-dir D --yes
  *   winnow bench    --problems P --samples S --tests T [--labels L] [--json] [--picks-out F] [--cache-dir D] [--limit N]
+ *   winnow train    --data-dir D [--rounds K] [--seed N] [--min-pairs N] [--margin P] [--json]
+ *   winnow rankers  --data-dir D [--json]
+ *   winnow activate VERSION --data-dir D [--json]
  *   winnow stop     --data-dir D
  *
  * Every command takes --data-dir (default: $WINNOW_DATA_DIR, else ~/.winnow).
@@ -24,6 +27,8 @@ import { exportTriplets, listTriplets } from './dataset';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
 import { createFileLog } from './log';
+import { activateCommand, describeProgress, describeSummary, describeVersions, rankersCommand, trainCommand } from './training/cliCommands';
+import { runWorker } from './training/worker';
 import type { CompleteRequest, GeneratorBackend, GeneratorConfig } from './protocol';
 import { Store } from './store';
 
@@ -43,6 +48,11 @@ Commands:
   purge      delete everything in the store (needs --yes)
   bench      ranking quality on a recorded candidate pool (HumanEval): labels every
              candidate by running it in the sandbox, then pass@1 of each way of picking
+  train      train a new ranker version from the feedback in the store (Bradley-Terry, with
+             hard-negative rounds), through the running engine or directly on the data
+             folder; it becomes active only if it beats the active one on held-out pairs
+  rankers    the ranker versions kept, their held-out figures, and which is active
+  activate   make VERSION the active ranker (roll back or forward); the engine switches hot
   stop       ask the running engine to stop
 
 Options:
@@ -57,6 +67,9 @@ Options:
   events:   --limit N (default 1000, newest last)
   triplets: --limit N (default 100)
   export:   --out FILE (required)
+  train:    --rounds K hard-negative rounds (default 2), --seed N (default 1),
+            --min-pairs N held-out pairs the gate needs (default 50),
+            --margin P points of held-out pairwise accuracy to beat the active ranker by (default 1)
   bench:    --problems problems.jsonl --samples codegen16b_samples.jsonl
             --tests codegen16b_generated_tests.jsonl [--labels codegen16b_labels.jsonl]
             [--json] [--picks-out FILE] [--cache-dir DIR (default DATA_DIR/bench-cache)] [--limit N tasks]
@@ -89,11 +102,17 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${ENGINE_VERSION}\n`);
     return;
   }
+  if (command === 'train-worker') {
+    // Internal: the training worker process (forked by the engine or `winnow train`).
+    runWorker();
+    return;
+  }
   let parsed;
   try {
     parsed = parseArgs({
       args: rest,
       strict: true,
+      allowPositionals: command === 'activate',
       options: {
         'data-dir': { type: 'string' },
         json: { type: 'boolean' },
@@ -121,6 +140,12 @@ async function main(argv: string[]): Promise<void> {
         'picks-out': { type: 'string' },
         'cache-dir': { type: 'string' },
         'store-memory-cap': { type: 'string' },
+        rounds: { type: 'string' },
+        seed: { type: 'string' },
+        'min-pairs': { type: 'string' },
+        margin: { type: 'string' },
+        'train-idle-ms': { type: 'string' },
+        'train-check-ms': { type: 'string' },
       },
     });
   } catch (e) {
@@ -145,6 +170,20 @@ async function main(argv: string[]): Promise<void> {
       return purge(dataDir, Boolean(v.yes));
     case 'bench':
       return bench(dataDir, v);
+    case 'train':
+      return train(dataDir, v);
+    case 'rankers': {
+      const r = await rankersCommand(dataDir).catch((e: Error) => fail(e.message));
+      process.stdout.write(v.json ? `${JSON.stringify(r, null, 2)}\n` : `${describeVersions(r)}\n`);
+      return;
+    }
+    case 'activate': {
+      const version = parsed.positionals[0];
+      if (!version || parsed.positionals.length > 1) fail('activate needs one VERSION (winnow rankers lists them)', 2);
+      const r = await activateCommand(dataDir, version).catch((e: Error) => fail(e.message));
+      process.stdout.write(v.json ? `${JSON.stringify(r)}\n` : `active: ${r.active} (was ${r.previous})\n`);
+      return;
+    }
     case 'stop':
       return stop(dataDir);
     default:
@@ -170,6 +209,9 @@ async function serve(dataDir: string, v: Record<string, string | boolean | undef
       // Test stand-ins (undocumented): a full disk, and a small memory cap for held records.
       ...(v['max-db-pages'] ? { maxDbPages: Number(v['max-db-pages']) } : {}),
       ...(v['store-memory-cap'] ? { storeMemoryCap: Number(v['store-memory-cap']) } : {}),
+      // Background training timing (undocumented; for tests and `winnow bench --simulate-user`).
+      ...(v['train-idle-ms'] ? { trainIdleMs: Number(v['train-idle-ms']) } : {}),
+      ...(v['train-check-ms'] ? { trainCheckMs: Number(v['train-check-ms']) } : {}),
     });
   } catch (e) {
     if (e instanceof AlreadyRunningError) {
@@ -350,6 +392,34 @@ async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Pro
   } finally {
     store.close();
   }
+}
+
+async function train(dataDir: string, v: Record<string, string | boolean | undefined>): Promise<void> {
+  const int = (k: string, min: number, max: number): number | undefined => {
+    if (v[k] === undefined) return undefined;
+    const n = Number(v[k]);
+    if (!Number.isInteger(n) || n < min || n > max) fail(`--${k} must be an integer from ${min} to ${max}`, 2);
+    return n;
+  };
+  const rounds = int('rounds', 0, 10);
+  const seed = int('seed', 0, 2 ** 31 - 1);
+  const minPairs = int('min-pairs', 0, 10_000_000);
+  const margin = v.margin === undefined ? undefined : Number(v.margin);
+  if (margin !== undefined && !Number.isFinite(margin)) fail('--margin must be a number of points', 2);
+  let lastLine = '';
+  const summary = await trainCommand(dataDir, {
+    ...(rounds !== undefined ? { rounds } : {}),
+    ...(seed !== undefined ? { seed } : {}),
+    settings: { ...(minPairs !== undefined ? { minPairs } : {}), ...(margin !== undefined ? { promotionMargin: margin } : {}) },
+    onProgress: (p) => {
+      if (v.json) return;
+      const line = describeProgress(p);
+      if (line !== lastLine) process.stderr.write(`${line}\n`);
+      lastLine = line;
+    },
+  }).catch((e: Error) => fail(e.message));
+  process.stdout.write(v.json ? `${JSON.stringify(summary, null, 2)}\n` : `${describeSummary(summary)}\n`);
+  if (summary.outcome === 'failed') process.exitCode = 1;
 }
 
 async function triplets(dataDir: string, json: boolean, limitText: string | undefined): Promise<void> {

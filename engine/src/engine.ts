@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
 import { writeFileAtomic } from './fsutil';
-import { featurize } from './features';
+import { FEATURE_SET_ID, featurize, writeExecFeatures } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';
 import { postprocess } from './postprocess';
@@ -35,10 +35,20 @@ import {
   type PurgeRequest,
   type TripletsRequest,
   type GeneratorConfig,
+  type ActivateReply,
+  type ActivateRequest,
+  type RankersReply,
+  type TrainingSettings,
+  type TrainReply,
+  type TrainRequest,
+  DEFAULT_TRAINING,
+  validateTrainingSettings,
   type StatusReply,
   type StatusRequest,
 } from './protocol';
-import { loadActiveRanker, type Ranker } from './ranker/ranker';
+import { loadActiveRanker, Ranker, RankerLoadError } from './ranker/ranker';
+import { RankerRegistry } from './ranker/registry';
+import { TrainingSupervisor } from './training/supervisor';
 import { exportTriplets, listTriplets } from './dataset';
 import { enclosingFunction } from './exec/programs';
 import { executeCandidates } from './execution';
@@ -62,6 +72,10 @@ export interface EngineOptions {
    * max_page_count), so writes fail with SQLITE_FULL as they do on a full disk.
    */
   maxDbPages?: number;
+  /** Background training: how long without a completion request counts as idle; default 120 s. */
+  trainIdleMs?: number;
+  /** Background training: how often the engine looks for new feedback to train on; default 60 s. */
+  trainCheckMs?: number;
 }
 
 /** Thrown by {@link Engine.start} when another live engine owns the data folder. */
@@ -84,6 +98,14 @@ export class Engine {
   private readonly writer: StoreWriter;
   /** Completions being worked on, by client identity and request id, for `cancel`. */
   private readonly inFlight = new Map<string, AbortController>();
+  private readonly registry: RankerRegistry;
+  readonly training: TrainingSupervisor;
+  /** The latest training settings a window sent (winnow.training.*). */
+  private trainingSettings: TrainingSettings = { ...DEFAULT_TRAINING };
+  private lastCompletionAt = 0;
+  private trainTimer?: NodeJS.Timeout;
+  /** Activations one at a time. */
+  private activation: Promise<unknown> = Promise.resolve();
   endpoint = '';
 
   private constructor(
@@ -92,6 +114,15 @@ export class Engine {
     private ranker: Ranker,
   ) {
     this.writer = new StoreWriter(store, opts.log, { ...(opts.storeMemoryCap ? { memoryCap: opts.storeMemoryCap } : {}) });
+    this.registry = new RankerRegistry(opts.dataDir);
+    this.training = new TrainingSupervisor({
+      dataDir: opts.dataDir,
+      log: opts.log,
+      activate: async (version, reason) => {
+        await this.activate(version, reason);
+      },
+      active: () => ({ version: this.ranker.version, file: this.registry.pathOf(this.ranker.version) }),
+    });
   }
 
   /** Takes the lock, opens the store, loads the ranker, binds, and publishes engine.json. */
@@ -126,6 +157,70 @@ export class Engine {
     );
     this.opts.log('info', `engine ${ENGINE_VERSION} (protocol ${PROTOCOL_VERSION}) pid ${process.pid} serving ${this.endpoint}`);
     this.armIdleTimer();
+    this.armTrainTimer();
+  }
+
+  /**
+   * Background training: every `trainCheckMs`, when auto training is on, nothing trains, the
+   * editor has sent no completion request for `trainIdleMs` and feedback arrived since the last
+   * attempt, a background training starts; it trains only when at least `minNewTriplets` new
+   * triplets exist (the worker checks, cheaply, before training).
+   */
+  private armTrainTimer(): void {
+    const every = this.opts.trainCheckMs ?? 60_000;
+    if (every <= 0) return;
+    this.trainTimer = setInterval(() => this.maybeTrainInBackground(), every).unref();
+  }
+
+  private maybeTrainInBackground(): void {
+    if (!this.trainingSettings.auto || this.training.isRunning || this.stopping) return;
+    if (Date.now() - this.lastCompletionAt < (this.opts.trainIdleMs ?? 120_000)) return;
+    try {
+      this.writer.flush();
+      const lastEventId = this.store.lastEventId();
+      const state = this.registry.readTrainingState();
+      if (lastEventId <= (state.lastEventId ?? 0)) return;
+      this.registry.writeTrainingState({ ...state, lastEventId });
+      this.training.start({ trigger: 'background', settings: this.trainingSettings });
+    } catch (e) {
+      this.opts.log('warn', `background training did not start: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Hot swap: loads and validates the version first (a corrupt, truncated or incompatible file
+   * is refused and the active ranker keeps serving), switches to it, records it in active.json,
+   * and releases the old session only once the scorings in flight on it have finished.
+   */
+  activate(version: string, reason: string): Promise<ActivateReply> {
+    const run = this.activation.then(async () => {
+      if (!this.registry.has(version)) throw new BadRequest(`no ranker version ${JSON.stringify(version)} (winnow rankers lists them)`);
+      let next: Ranker;
+      try {
+        next = await Ranker.load(this.registry.pathOf(version), { device: this.opts.device });
+      } catch (e) {
+        if (e instanceof RankerLoadError) throw new BadRequest(`cannot activate ${version}: ${e.message}; ${this.ranker.version} keeps serving`);
+        throw e;
+      }
+      const previous = this.ranker;
+      if (previous.version === next.version) {
+        await next.dispose();
+        return { active: version, previous: previous.version };
+      }
+      this.ranker = next;
+      try {
+        this.registry.setActive(version, reason);
+      } catch (e) {
+        this.ranker = previous;
+        await next.dispose();
+        throw e;
+      }
+      void previous.retire();
+      this.opts.log('info', `ranker ${version} active (was ${previous.version}): ${reason}`);
+      return { active: version, previous: previous.version };
+    });
+    this.activation = run.catch(() => undefined);
+    return run;
   }
 
   /** Serves until {@link stop} is called. */
@@ -223,6 +318,33 @@ export class Engine {
           throw new BadRequest(`cannot export to ${b.out}: ${(e as Error).message}`);
         }
       }
+      case 'train': {
+        const b = req.body as TrainRequest;
+        if (b.settings !== undefined) {
+          const problem = validateTrainingSettings(b.settings);
+          if (problem) throw new BadRequest(problem);
+        }
+        if (b.rounds !== undefined && (typeof b.rounds !== 'number' || !Number.isInteger(b.rounds) || b.rounds < 0 || b.rounds > 10)) throw new BadRequest('rounds must be an integer from 0 to 10');
+        if (b.seed !== undefined && (typeof b.seed !== 'number' || !Number.isInteger(b.seed))) throw new BadRequest('seed must be an integer');
+        const trigger = b.trigger === 'cli' || b.trigger === 'background' ? b.trigger : 'manual';
+        this.writer.flush(); // the latest feedback is in the store before the worker reads it
+        try {
+          return this.training.start({ trigger, settings: b.settings ?? this.trainingSettings, ...(b.rounds !== undefined ? { rounds: b.rounds } : {}), ...(b.seed !== undefined ? { seed: b.seed } : {}) }) satisfies TrainReply;
+        } catch (e) {
+          throw new BadRequest((e as Error).message);
+        }
+      }
+      case 'trainStatus':
+        return this.training.status();
+      case 'trainCancel':
+        return { cancelled: this.training.cancel() };
+      case 'rankers':
+        return { active: this.ranker.version, versions: this.registry.listInfo().map((v) => ({ ...v, active: v.version === this.ranker.version })) } satisfies RankersReply;
+      case 'activate': {
+        const b = req.body as ActivateRequest;
+        if (typeof b.version !== 'string' || b.version.length === 0) throw new BadRequest('activate needs "version": a version from `rankers`');
+        return this.activate(b.version, `activated by hand (was ${this.ranker.version})`);
+      }
       case 'purge': {
         if ((req.body as PurgeRequest).confirm !== true) throw new BadRequest('purge needs "confirm": true');
         this.writer.flush();
@@ -236,6 +358,8 @@ export class Engine {
   async complete(req: CompleteRequest, cancelled?: AbortSignal): Promise<CompleteReply> {
     const t0 = performance.now();
     const requestId = crypto.randomUUID();
+    this.lastCompletionAt = Date.now();
+    if (req.training) this.trainingSettings = req.training;
     this.rememberGenerator(req.generator);
     const generator = this.generators.get(req.generator);
     // Leave a little of the budget for ranking and the reply.
@@ -355,8 +479,24 @@ export class Engine {
           votes: c.votes,
           ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
           features: features.slice(i * width, (i + 1) * width),
+          featureSet: FEATURE_SET_ID,
         })),
       });
+      if (ex && ex.summary.background > 0) {
+        // Runs that finished after the reply: the stored rows get the features their outcomes
+        // imply, so that training never sees exec_ran = 0 beside pass-rate labels of the same runs.
+        const stored = order.map(({ i }) => ({ i, id: `${requestId}:${i}` }));
+        void ex.allFeatures.then((all) => {
+          const rows = stored.flatMap(({ i, id }) => {
+            const x = all.get(id);
+            if (!x) return [];
+            const row = features.slice(i * width, (i + 1) * width);
+            writeExecFeatures(row, 0, x);
+            return [{ id, features: row, featureSet: FEATURE_SET_ID }];
+          });
+          if (rows.length > 0) this.writer.updateFeatures(requestId, rows);
+        });
+      }
     }
     if (cancelled?.aborted) this.opts.log('debug', `request ${requestId} cancelled by its client (superseded)`);
     else if (problem) this.opts.log('warn', `generator ${req.generator.backend}: ${problem.code}: ${problem.message}`);
@@ -402,6 +542,7 @@ export class Engine {
       requestsServed: this.requestsServed,
       memory: memoryMiB(),
       store: this.storeStatus(),
+      training: { running: this.training.isRunning, ...(() => { const c = this.training.status().lastChange; return c ? { lastChange: c } : {}; })() },
     };
     if (g) {
       const probe = await this.generators.get(g).probe(1500);
@@ -449,6 +590,8 @@ export class Engine {
   private async doStop(reason: string): Promise<void> {
     this.opts.log('info', `stopping: ${reason}`);
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.trainTimer) clearInterval(this.trainTimer);
+    if (this.training.cancel()) await this.training.current;
     await this.sendChain; // let the last replies out
     const info = readEngineInfo(this.opts.dataDir);
     if (info?.pid === process.pid) fs.rmSync(paths(this.opts.dataDir).info, { force: true });

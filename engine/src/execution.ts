@@ -66,6 +66,8 @@ export interface ExecutionResult {
   features: Map<string, ExecFeatures>;
   /** Settles when every run has finished (those past the budget included). */
   all: Promise<CandidateOutcome[]>;
+  /** The features every outcome implies, once all runs have finished (agreement among all of them). */
+  allFeatures: Promise<Map<string, ExecFeatures>>;
 }
 
 const RUNNERS: Record<string, (program: string, tests: readonly TestCase[], opts: Parameters<typeof runPythonTests>[2]) => Promise<TestRunResult>> = {
@@ -162,6 +164,7 @@ export async function executeCandidates(input: ExecutionInput): Promise<Executio
     outcomes,
     features: new Map(),
     all: Promise.resolve([]),
+    allFeatures: Promise.resolve(new Map()),
   });
   const run = RUNNERS[input.languageId];
   const testLanguage = TEST_LANGUAGE[input.languageId];
@@ -233,5 +236,6 @@ export async function executeCandidates(input: ExecutionInput): Promise<Executio
     outcomes,
     features: executionFeatures(finished, synthesizedWeights),
     all,
+    allFeatures: all.then((outs) => executionFeatures(outs, synthesizedWeights)),
   };
 }

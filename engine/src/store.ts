@@ -81,6 +81,10 @@ const MIGRATIONS: readonly string[] = [
      split TEXT NOT NULL,
      edit_distance INTEGER NOT NULL
    );`,
+  // 3: the feature set each candidate's features were computed with (features.ts FEATURE_SETS).
+  // Rows stored before it keep the id of the set of their length: 19 float32 (fs-1), 28 (fs-2).
+  `ALTER TABLE candidates ADD COLUMN feature_set TEXT;
+   UPDATE candidates SET feature_set = CASE length(features) WHEN 76 THEN 'fs-1' WHEN 112 THEN 'fs-2' END WHERE features IS NOT NULL;`,
 ];
 
 /** A triplet with its texts, as exported. */
@@ -100,7 +104,7 @@ export interface RequestRecord {
   sampled: number;
   latencyMs: number;
   problem?: string;
-  candidates: { id: string; rank: number; text: string; score: number; votes: number; meanLogprob?: number; features?: Float32Array }[];
+  candidates: { id: string; rank: number; text: string; score: number; votes: number; meanLogprob?: number; features?: Float32Array; featureSet?: string }[];
 }
 
 export class Store {
@@ -173,8 +177,8 @@ export class Store {
          VALUES (@id, @time, @filePath, @languageId, @prefix, @suffix, @n, @backend, @model, @rankerVersion, @sampled, @latencyMs, @problem)`,
       ),
       candidate: this.db.prepare(
-        `INSERT INTO candidates (id, request_id, rank, text, score, votes, mean_logprob, features)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO candidates (id, request_id, rank, text, score, votes, mean_logprob, features, feature_set)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       event: this.db.prepare(
         `INSERT INTO events (time, received, kind, request_id, candidate_id, rank, ranker_version, latency_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -214,6 +218,7 @@ export class Store {
             c.votes,
             c.meanLogprob ?? null,
             c.features ? Buffer.from(c.features.buffer, c.features.byteOffset, c.features.byteLength) : null,
+            c.features ? (c.featureSet ?? null) : null,
           );
         }
       }
@@ -231,6 +236,19 @@ export class Store {
         );
       }
     })();
+  }
+
+  /**
+   * Replaces stored candidates' feature rows (same feature set), for execution outcomes that
+   * arrived after the reply; returns how many rows were updated.
+   */
+  updateCandidateFeatures(rows: readonly { id: string; features: Float32Array; featureSet: string }[]): number {
+    const update = this.db.prepare('UPDATE candidates SET features = ?, feature_set = ? WHERE id = ?');
+    let n = 0;
+    this.db.transaction(() => {
+      for (const r of rows) n += update.run(Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength), r.featureSet, r.id).changes;
+    })();
+    return n;
   }
 
   recordRequest(r: RequestRecord): void {
@@ -288,11 +306,22 @@ export class Store {
     }
     const cands = this.db
       .prepare(
-        `SELECT id, request_id, rank, text, score FROM candidates
+        `SELECT id, request_id, rank, text, score, votes, mean_logprob, features, feature_set FROM candidates
          WHERE request_id IN (SELECT request_id FROM events UNION SELECT request_id FROM test_outcomes) ORDER BY request_id, rank`,
       )
-      .all() as { id: string; request_id: string; rank: number; text: string; score: number }[];
-    for (const c of cands) byId.get(c.request_id)?.candidates.push({ id: c.id, rank: c.rank, text: c.text, score: c.score });
+      .all() as { id: string; request_id: string; rank: number; text: string; score: number; votes: number; mean_logprob: number | null; features: Buffer | null; feature_set: string | null }[];
+    for (const c of cands) {
+      byId.get(c.request_id)?.candidates.push({
+        id: c.id,
+        rank: c.rank,
+        text: c.text,
+        score: c.score,
+        votes: c.votes,
+        ...(c.mean_logprob !== null ? { meanLogprob: c.mean_logprob } : {}),
+        // A copy: the Buffer's memory may be shared and need not be 4-byte aligned.
+        ...(c.features && c.feature_set && c.features.length % 4 === 0 ? { features: new Float32Array(new Uint8Array(c.features).buffer), featureSet: c.feature_set } : {}),
+      });
+    }
     const events = (this.db.prepare('SELECT * FROM events ORDER BY id').all() as RawEvent[]).map((e) => ({
       kind: e.kind as EventKind,
       requestId: e.request_id,
@@ -402,6 +431,11 @@ export class Store {
       candidates: one('SELECT count(*) AS n FROM candidates'),
       events: one('SELECT count(*) AS n FROM events'),
     };
+  }
+
+  /** The id of the newest feedback event (0 when none): background training counts what came after it. */
+  lastEventId(): number {
+    return (this.db.prepare('SELECT coalesce(max(id), 0) AS n FROM events').get() as { n: number }).n;
   }
 
   close(): void {

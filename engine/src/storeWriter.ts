@@ -71,6 +71,27 @@ export class StoreWriter {
     });
   }
 
+  /**
+   * Replaces the feature rows of candidates already queued or stored (execution outcomes that
+   * arrived after the reply). Never throws: a failure is logged and the old rows stay.
+   */
+  updateFeatures(requestId: string, rows: readonly { id: string; features: Float32Array; featureSet: string }[]): void {
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    const queued = [...this.requests, ...this.heldRequests].find((r) => r.id === requestId);
+    if (queued) {
+      for (const c of queued.candidates) {
+        const r = byId.get(c.id);
+        if (r) Object.assign(c, { features: r.features, featureSet: r.featureSet });
+      }
+      return;
+    }
+    try {
+      this.store.updateCandidateFeatures(rows);
+    } catch (e) {
+      this.log('warn', `could not store the late execution features of ${requestId}: ${(e as Error).message}`);
+    }
+  }
+
   get heldCount(): number {
     return this.heldRequests.length + this.heldEvents.length;
   }

@@ -20,6 +20,12 @@ export interface RequestCandidateRow {
   rank: number;
   text: string;
   score: number;
+  /** What training reads with the pairs (the builder itself does not use them). */
+  votes?: number;
+  meanLogprob?: number;
+  /** The stored feature row and the id of the feature set it was computed with. */
+  features?: Float32Array;
+  featureSet?: string;
 }
 
 export interface RequestRow {

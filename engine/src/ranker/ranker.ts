@@ -14,7 +14,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device } from '../protocol';
-import { BUILTIN_VERSION, FEATURE_NAMES, NUM_FEATURES } from '../features';
+import { BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, NUM_FEATURES } from '../features';
 import { INPUT_NAME, OUTPUT_NAME, readModelMetadata } from './onnx';
 import { RankerRegistry } from './registry';
 
@@ -207,6 +207,10 @@ export class Ranker {
       throw new RankerLoadError('features', modelPath, `ranker ${modelPath} is not a Winnow ranker: it has no winnow.features metadata`);
     }
     const names = features.split(',');
+    const set = meta['winnow.featureSet'];
+    if (set !== undefined && set !== FEATURE_SET_ID) {
+      throw new RankerLoadError('features', modelPath, `ranker ${modelPath} was trained on feature set ${set}; this engine computes ${FEATURE_SET_ID}`);
+    }
     if (names.length !== FEATURE_NAMES.length || names.some((n, k) => n !== FEATURE_NAMES[k])) {
       throw new RankerLoadError('features', modelPath, `ranker ${modelPath} was trained on other features than this engine computes: ${describeFeatureMismatch(names, FEATURE_NAMES)}`);
     }
@@ -226,7 +230,40 @@ export class Ranker {
       throw new RankerLoadError('corrupt', modelPath, `ranker ${modelPath} needs input "${INPUT_NAME}" [batch, ${NUM_FEATURES}] and output "${OUTPUT_NAME}"`);
     }
     const version = meta['winnow.version'] || path.basename(modelPath, '.onnx');
-    return new Ranker(session, version, created.device, created.reason, names, meta);
+    const ranker = new Ranker(session, version, created.device, created.reason, names, meta);
+    // A model that loads but cannot score (or scores NaN) is refused before it serves.
+    try {
+      const probe = await ranker.score(new Float32Array(NUM_FEATURES * 2), 2);
+      if (!Array.from(probe).every(Number.isFinite)) throw new Error('it scores NaN or infinity');
+    } catch (e) {
+      await session.release();
+      throw new RankerLoadError('corrupt', modelPath, `ranker ${modelPath} does not score: ${shortError(e)}`);
+    }
+    return ranker;
+  }
+
+  private inFlight = 0;
+  private retiring?: () => void;
+  private released = false;
+
+  /**
+   * Releases the session once the scorings in flight on it have finished (hot swap: the new
+   * ranker already serves new requests). Resolves when it is released.
+   */
+  retire(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      this.retiring = () => {
+        if (this.released) return resolve();
+        this.released = true;
+        void this.session.release().then(resolve, () => resolve());
+      };
+      if (this.inFlight === 0) this.retiring();
+    });
+  }
+
+  /** Scorings running on this ranker now. */
+  get busy(): number {
+    return this.inFlight;
   }
 
   /**
@@ -238,8 +275,16 @@ export class Ranker {
     if (!Number.isInteger(n) || n < 0 || features.length !== n * NUM_FEATURES) {
       throw new Error(`ranker.score: expected ${n} × ${NUM_FEATURES} features, got ${features.length} values`);
     }
+    if (this.released) throw new Error(`ranker ${this.version} was released`);
     const input = new ort.Tensor('float32', features, [n, NUM_FEATURES]);
-    const out = await this.session.run({ [INPUT_NAME]: input });
+    this.inFlight++;
+    let out: ort.InferenceSession.ReturnType;
+    try {
+      out = await this.session.run({ [INPUT_NAME]: input });
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0) this.retiring?.();
+    }
     const score = out[OUTPUT_NAME];
     if (!score || !(score.data instanceof Float32Array) || score.data.length !== n) {
       throw new Error(`ranker ${this.version}: output "${OUTPUT_NAME}" is not ${n} float32 scores`);
@@ -248,6 +293,8 @@ export class Ranker {
   }
 
   async dispose(): Promise<void> {
+    if (this.released) return;
+    this.released = true;
     await this.session.release();
   }
 }

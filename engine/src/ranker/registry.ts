@@ -4,7 +4,12 @@
  *
  * Layout:
  *   rankers/<version>.onnx     one file per version (immutable once added)
- *   rankers/active.json        {"version": "<version>"}
+ *   rankers/<version>.json     what the registry keeps about it (RankerVersionInfo less `active`):
+ *                              parent, feature set, family and hyper-parameters, triplets by
+ *                              source and split, held-out figures, rounds, decision
+ *   rankers/active.json        {"version": "<version>", "since": <ms>, "reason": "..."}
+ *   rankers/last-training.json the summary of the last training that ended, and what the next
+ *                              background training compares against
  *   rankers/<version>.onnx.corrupt-<timestamp>   a file set aside because it did not load
  *
  * Every write is atomic (write a temporary file in the same folder, fsync, rename), so a
@@ -15,8 +20,21 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { writeFileAtomic } from '../fsutil';
-import { BUILTIN_SPEC, BUILTIN_VERSION } from '../features';
-import { buildRankerModel } from './onnx';
+import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_SET_ID } from '../features';
+import type { RankerVersionInfo, TrainSummary } from '../protocol';
+import { buildRankerModel, readModelMetadata } from './onnx';
+
+/** What a version's sidecar file holds. */
+export type VersionMeta = Omit<RankerVersionInfo, 'active'>;
+
+/** rankers/last-training.json. */
+export interface TrainingState {
+  last?: TrainSummary;
+  /** Triplets built at the last training that trained (background training counts new ones from it). */
+  tripletTotal?: number;
+  /** The newest event id at the last attempt (no new events: no background attempt). */
+  lastEventId?: number;
+}
 
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 const ACTIVE_FILE = 'active.json';
@@ -28,6 +46,9 @@ export function isValidVersion(version: string): boolean {
 /** Writes a file atomically: temporary file in the same folder, fsync, rename over. */
 export interface ActiveState {
   version?: string;
+  /** When it became active, and why (absent in files written before versions had reasons). */
+  since?: number;
+  reason?: string;
   /** Why active.json could not be used, when it exists but is unreadable or invalid. */
   problem?: string;
 }
@@ -77,8 +98,11 @@ export class RankerRegistry {
       return { problem: `cannot read ${file}: ${(e as Error).message}` };
     }
     try {
-      const v = (JSON.parse(text) as { version?: unknown }).version;
-      if (typeof v === 'string' && isValidVersion(v)) return { version: v };
+      const o = JSON.parse(text) as { version?: unknown; since?: unknown; reason?: unknown };
+      const v = o.version;
+      if (typeof v === 'string' && isValidVersion(v)) {
+        return { version: v, ...(typeof o.since === 'number' ? { since: o.since } : {}), ...(typeof o.reason === 'string' ? { reason: o.reason } : {}) };
+      }
       return { problem: `${file} has no valid "version"` };
     } catch (e) {
       return { problem: `${file} is not JSON: ${(e as Error).message}` };
@@ -90,9 +114,104 @@ export class RankerRegistry {
     return this.readActive().version;
   }
 
-  setActive(version: string): void {
+  setActive(version: string, reason = 'activated'): void {
     if (!this.has(version)) throw new Error(`no ranker version ${JSON.stringify(version)} in ${this.dir}`);
-    writeFileAtomic(path.join(this.dir, ACTIVE_FILE), `${JSON.stringify({ version })}\n`);
+    writeFileAtomic(path.join(this.dir, ACTIVE_FILE), `${JSON.stringify({ version, since: Date.now(), reason })}\n`);
+  }
+
+  metaPath(version: string): string {
+    return this.pathOf(version).replace(/\.onnx$/, '.json');
+  }
+
+  /** What the registry keeps about a version; for files without a sidecar, what their metadata says. */
+  readMeta(version: string): VersionMeta | undefined {
+    if (version === BUILTIN_VERSION || /^builtin-\d+$/.test(version)) {
+      return { version, builtin: true, featureSet: version === BUILTIN_VERSION ? FEATURE_SET_ID : 'older', family: 'linear (hand-weighted)', createdAt: 0 };
+    }
+    try {
+      const m = JSON.parse(fs.readFileSync(this.metaPath(version), 'utf8')) as VersionMeta;
+      if (m && typeof m === 'object' && m.version === version) return m;
+    } catch {
+      // no sidecar: fall back to the model's own metadata
+    }
+    try {
+      const file = this.pathOf(version);
+      const meta = readModelMetadata(fs.readFileSync(file));
+      return { version, builtin: false, featureSet: meta['winnow.featureSet'] ?? 'unknown', family: meta['winnow.family'] ?? 'unknown', createdAt: fs.statSync(file).mtimeMs, ...(meta['winnow.parent'] ? { parent: meta['winnow.parent'] } : {}) };
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every version with what is known of it, oldest first, the active one marked. */
+  listInfo(): RankerVersionInfo[] {
+    const active = this.activeVersion();
+    return this.list().flatMap((v) => {
+      const m = this.readMeta(v);
+      return m ? [{ ...m, active: v === active }] : [];
+    });
+  }
+
+  /** The next free trained-version name: v1, v2, ... (never reused, even after pruning). */
+  nextVersion(): string {
+    let max = 0;
+    let names: string[] = [];
+    try {
+      names = fs.readdirSync(this.dir);
+    } catch {
+      // no folder yet
+    }
+    for (const n of names) {
+      const m = /^v(\d+)\./.exec(n);
+      if (m) max = Math.max(max, Number(m[1]));
+    }
+    const state = this.readTrainingState() as TrainingState & { lastVersionNumber?: number };
+    return `v${Math.max(max, state.lastVersionNumber ?? 0) + 1}`;
+  }
+
+  /** Adds a trained version with its sidecar (the sidecar first: a version file always has one). */
+  addVersion(meta: VersionMeta, bytes: Uint8Array): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    if (this.has(meta.version)) throw new Error(`ranker version ${meta.version} already exists`);
+    writeFileAtomic(this.metaPath(meta.version), `${JSON.stringify(meta, null, 2)}\n`);
+    this.add(meta.version, bytes);
+    const n = /^v(\d+)$/.exec(meta.version);
+    if (n) this.writeTrainingState({ ...this.readTrainingState(), lastVersionNumber: Math.max(Number(n[1]), (this.readTrainingState() as { lastVersionNumber?: number }).lastVersionNumber ?? 0) } as TrainingState);
+  }
+
+  /**
+   * Deletes the oldest trained versions beyond `keep` (built-in ones are not counted and never
+   * deleted); the active version and its parent are always kept. Returns what was deleted.
+   */
+  prune(keep: number): string[] {
+    const active = this.activeVersion();
+    const parent = active ? this.readMeta(active)?.parent : undefined;
+    const trained = this.list().filter((v) => !/^builtin-\d+$/.test(v));
+    const over = trained.length - Math.max(1, keep);
+    if (over <= 0) return [];
+    const removed: string[] = [];
+    for (const v of trained) {
+      if (removed.length >= over) break;
+      if (v === active || v === parent) continue;
+      fs.rmSync(this.pathOf(v), { force: true });
+      fs.rmSync(this.metaPath(v), { force: true });
+      removed.push(v);
+    }
+    return removed;
+  }
+
+  readTrainingState(): TrainingState {
+    try {
+      const s = JSON.parse(fs.readFileSync(path.join(this.dir, 'last-training.json'), 'utf8')) as TrainingState;
+      return s && typeof s === 'object' ? s : {};
+    } catch {
+      return {};
+    }
+  }
+
+  writeTrainingState(s: TrainingState): void {
+    fs.mkdirSync(this.dir, { recursive: true });
+    writeFileAtomic(path.join(this.dir, 'last-training.json'), `${JSON.stringify(s, null, 2)}\n`);
   }
 
   /** Versions on disk, oldest first (by modification time, then name). */

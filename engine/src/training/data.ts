@@ -1,0 +1,90 @@
+/**
+ * From stored triplets to the trainer's pair matrices. Pure.
+ *
+ * Training reads the features stored with each candidate when it was ranked (it never
+ * recomputes them), and only rows of the feature set being trained: a pair with a side of
+ * another set (or without features) is left out and counted.
+ */
+import type { RequestRow, Triplet } from '../triplets';
+import type { PairData } from './model';
+
+export interface CandidateFeatures {
+  features: Float32Array;
+  votes: number;
+  meanLogprob?: number;
+}
+
+/** Candidate id → its stored features of `featureSet` (others are not included). */
+export function featuresById(requests: readonly RequestRow[], featureSet: string, dim: number): Map<string, CandidateFeatures> {
+  const out = new Map<string, CandidateFeatures>();
+  for (const r of requests) {
+    for (const c of r.candidates) {
+      if (c.featureSet !== featureSet || !c.features || c.features.length !== dim) continue;
+      out.set(c.id, { features: c.features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
+    }
+  }
+  return out;
+}
+
+export interface UsablePairs {
+  train: Triplet[];
+  validation: Triplet[];
+  /** Triplets left out because a side has no features of this set. */
+  otherFeatureSet: number;
+}
+
+/** Splits triplets by their split, keeping only those whose both sides have features of the set. */
+export function usablePairs(triplets: readonly Triplet[], feats: ReadonlyMap<string, CandidateFeatures>): UsablePairs {
+  const train: Triplet[] = [];
+  const validation: Triplet[] = [];
+  let other = 0;
+  for (const t of triplets) {
+    if (!feats.has(t.chosenId) || !feats.has(t.rejectedId)) {
+      other++;
+      continue;
+    }
+    (t.split === 'validation' ? validation : train).push(t);
+  }
+  return { train, validation, otherFeatureSet: other };
+}
+
+/** The pair matrices of some triplets (all of whose sides are in `feats`). */
+export function pairData(triplets: readonly Triplet[], feats: ReadonlyMap<string, CandidateFeatures>, dim: number): PairData {
+  const n = triplets.length;
+  const chosen = new Float32Array(n * dim);
+  const rejected = new Float32Array(n * dim);
+  const weight = new Float32Array(n);
+  triplets.forEach((t, i) => {
+    const c = feats.get(t.chosenId);
+    const r = feats.get(t.rejectedId);
+    if (!c || !r) throw new Error(`pairData: no features for ${c ? t.rejectedId : t.chosenId}`);
+    chosen.set(c.features, i * dim);
+    rejected.set(r.features, i * dim);
+    weight[i] = t.weight;
+  });
+  return { dim, n, chosen, rejected, weight };
+}
+
+/** The distinct candidates of some triplets, as rows (what the normalization is fitted on). */
+export function candidateRows(triplets: readonly Triplet[], feats: ReadonlyMap<string, CandidateFeatures>, dim: number): { rows: Float32Array; n: number } {
+  const ids = new Set<string>();
+  for (const t of triplets) {
+    ids.add(t.chosenId);
+    ids.add(t.rejectedId);
+  }
+  const rows = new Float32Array(ids.size * dim);
+  let i = 0;
+  for (const id of ids) {
+    const f = feats.get(id);
+    if (f) rows.set(f.features, i++ * dim);
+  }
+  return { rows: rows.subarray(0, i * dim), n: i };
+}
+
+/** Triplets counted by source and split. */
+export function countBySource(train: readonly Triplet[], validation: readonly Triplet[]): Record<string, { train: number; validation: number }> {
+  const out: Record<string, { train: number; validation: number }> = {};
+  for (const t of train) (out[t.source] ??= { train: 0, validation: 0 }).train++;
+  for (const t of validation) (out[t.source] ??= { train: 0, validation: 0 }).validation++;
+  return out;
+}
