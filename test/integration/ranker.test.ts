@@ -231,7 +231,12 @@ test('registry: builtin, versions, atomic active.json', () => {
   assert.deepEqual(reg.list(), []);
   reg.ensureBuiltin();
   assert.equal(reg.activeVersion(), BUILTIN_VERSION);
-  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(reg.dir, 'active.json'), 'utf8')), { version: BUILTIN_VERSION });
+  // active.json says which version, since when and why.
+  const pointer = JSON.parse(fs.readFileSync(path.join(reg.dir, 'active.json'), 'utf8')) as { version: string; since: number; reason: string };
+  assert.deepEqual(Object.keys(pointer).sort(), ['reason', 'since', 'version']);
+  assert.equal(pointer.version, BUILTIN_VERSION);
+  assert.ok(pointer.since > 0);
+  assert.match(pointer.reason, /built-in/);
   assert.deepEqual(fs.readFileSync(reg.pathOf(BUILTIN_VERSION)), Buffer.from(buildRankerModel(BUILTIN_SPEC)));
 
   // Trained versions are added, listed oldest first, and activated explicitly.
@@ -388,5 +393,76 @@ test('loadActiveRanker: an older built-in ranker left active by an earlier engin
     assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-2/);
   } finally {
     await ranker.dispose();
+  }
+});
+
+test('registry: versions with metadata, v1, v2, ... never reused; prune keeps the active one and its parent', () => {
+  const dir = tmp();
+  const reg = new RankerRegistry(dir);
+  reg.ensureBuiltin();
+  const bytes = buildRankerModel(BUILTIN_SPEC);
+  const add = (parent: string) => {
+    const version = reg.nextVersion();
+    reg.addVersion({ version, builtin: false, parent, featureSet: 'fs-2', family: 'linear', createdAt: Date.now(), decision: { promoted: false, reason: 'test' } }, bytes);
+    return version;
+  };
+  assert.equal(add('builtin-2'), 'v1');
+  assert.equal(add('v1'), 'v2');
+  assert.equal(add('v2'), 'v3');
+  assert.equal(add('v3'), 'v4');
+  assert.equal(add('v4'), 'v5');
+  reg.setActive('v2', 'test');
+  assert.equal(reg.readActive().reason, 'test');
+  assert.ok((reg.readActive().since ?? 0) > 0);
+  // Keep 2 trained versions: the oldest go, but never v2 (active) nor v1 (its parent).
+  const removed = reg.prune(2);
+  assert.deepEqual(removed, ['v3', 'v4', 'v5'].slice(0, removed.length));
+  const left = reg.list();
+  assert.ok(left.includes('v1') && left.includes('v2') && left.includes('builtin-2'), left.join(','));
+  assert.equal(left.filter((v) => v.startsWith('v')).length, 2);
+  assert.equal(fs.existsSync(reg.metaPath('v3')), false);
+  // Names are never reused after pruning.
+  assert.equal(reg.nextVersion(), 'v6');
+  const info = reg.listInfo();
+  assert.equal(info.find((v) => v.version === 'v2')?.active, true);
+  assert.equal(info.find((v) => v.version === 'builtin-2')?.builtin, true);
+  assert.equal(info.find((v) => v.version === 'v1')?.decision?.reason, 'test');
+});
+
+test('hot swap: retire() releases the session only after the scorings in flight end', async () => {
+  const dir = tmp();
+  const file = path.join(dir, 'm.onnx');
+  fs.writeFileSync(file, buildRankerModel(BUILTIN_SPEC));
+  const r = await Ranker.load(file, { device: 'cpu' });
+  const rows = featurize(Array.from({ length: 100 }, (_, i) => ({ text: `return ${i}`, votes: 1, totalSamples: 100, prefix: 'def f():\n    ', suffix: '', languageId: 'python' })));
+  const inFlight = Array.from({ length: 20 }, () => r.score(rows, 100));
+  assert.ok(r.busy > 0);
+  let released = false;
+  const retired = r.retire().then(() => (released = true));
+  const scores = await Promise.all(inFlight);
+  for (const s of scores) assert.equal(s.length, 100);
+  await retired;
+  assert.equal(released, true);
+  await assert.rejects(r.score(rows, 100), /was released/);
+});
+
+test('a trained model scores the same in onnxruntime as in the trainer (what is trained is what runs)', async () => {
+  const { trainPairs, scoreRows, toRankerSpec, DEFAULT_HYPER } = await import('../../engine/src/training/model');
+  const rand = mulberry32(5);
+  const n = 600;
+  const rows = new Float32Array(n * 2 * NUM_FEATURES).map(() => rand() * 3);
+  const chosen = rows.subarray(0, n * NUM_FEATURES);
+  const rejected = rows.subarray(n * NUM_FEATURES);
+  const data = { dim: NUM_FEATURES, n, chosen, rejected, weight: new Float32Array(n).fill(1) };
+  for (const family of ['linear', 'mlp'] as const) {
+    const res = trainPairs(data, undefined, { ...DEFAULT_HYPER, family, hidden: 16, maxEpochs: 3 });
+    const file = path.join(tmp(), `${family}.onnx`);
+    fs.writeFileSync(file, buildRankerModel(toRankerSpec(res.model, `t-${family}`, FEATURE_NAMES, { 'winnow.featureSet': 'fs-2' })));
+    const r = await Ranker.load(file, { device: 'cpu' });
+    const onnx = await r.score(chosen.slice(0, 100 * NUM_FEATURES), 100);
+    const js = scoreRows(res.model, chosen.slice(0, 100 * NUM_FEATURES), 100);
+    for (let i = 0; i < 100; i++) assert.ok(Math.abs((onnx[i] as number) - (js[i] as number)) < 1e-3 * Math.max(1, Math.abs(js[i] as number)), `${family} row ${i}: onnx ${onnx[i]} js ${js[i]}`);
+    assert.equal(r.metadata['winnow.family'], family);
+    await r.dispose();
   }
 });

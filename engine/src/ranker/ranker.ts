@@ -314,7 +314,7 @@ export async function loadActiveRanker(dataDir: string, device: DevicePreference
   if (/^builtin-\d+$/.test(version) && version !== BUILTIN_VERSION) {
     // An older built-in ranker (a new engine version computes other features): the new one replaces it.
     log('info', `built-in ranker ${version} replaced by ${BUILTIN_VERSION} (this engine computes other features)`);
-    registry.setActive(BUILTIN_VERSION);
+    registry.setActive(BUILTIN_VERSION, `built-in ranker ${BUILTIN_VERSION} replaced ${version} (this engine computes other features)`);
     version = BUILTIN_VERSION;
   }
   if (version !== BUILTIN_VERSION) {
@@ -328,7 +328,7 @@ export async function loadActiveRanker(dataDir: string, device: DevicePreference
         if (aside) what += `; moved aside to ${aside}`;
       }
       log('error', `${what}; falling back to the built-in ranker ${BUILTIN_VERSION}`);
-      registry.setActive(BUILTIN_VERSION);
+      registry.setActive(BUILTIN_VERSION, `fell back to the built-in ranker: ${what}`);
     }
   }
   return Ranker.load(registry.pathOf(BUILTIN_VERSION), { device });

@@ -84,7 +84,7 @@ export class RankerRegistry {
       have = undefined;
     }
     if (!have || !Buffer.from(want).equals(have)) writeFileAtomic(file, want);
-    if (this.activeVersion() === undefined) this.setActive(BUILTIN_VERSION);
+    if (this.activeVersion() === undefined) this.setActive(BUILTIN_VERSION, 'the built-in ranker (no other version active)');
   }
 
   /** The active version as recorded in active.json, or a problem when it cannot be used. */
