@@ -14,7 +14,7 @@ import type { LogFn } from './log';
 import type { EventKind, FeedbackEvent, StoredEvent, TripletRecord } from './protocol';
 import type { EventRow, OutcomeRow, RequestRow, Triplet } from './triplets';
 
-const MIGRATIONS: readonly string[] = [
+export const MIGRATIONS: readonly string[] = [
   // 1: requests, candidates, events
   `CREATE TABLE requests (
      id TEXT PRIMARY KEY,

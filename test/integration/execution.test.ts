@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { paths } from '../../engine/src/discovery';
+import { FEATURE_NAMES, FEATURE_SET_ID } from '../../engine/src/features';
 import type { CompleteRequest } from '../../engine/src/protocol';
 import { startOpenAIFixture, type Fixture, type FixtureOptions } from '../fixtures/openaiServer';
 import { startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
@@ -244,5 +245,21 @@ describe('execution at inference: runs past the latency budget', () => {
       }
     });
     assert.deepEqual({ ...row }, { passed: 2, total: 2 });
+    // Its stored feature row gets what the outcome implies (no exec_ran = 0 beside a pass-rate label).
+    const ran = FEATURE_NAMES.indexOf('exec_ran');
+    const allPassed = FEATURE_NAMES.indexOf('exec_all_passed');
+    const features = await waitFor('the late features stored', () => {
+      const db = new Database(paths(ctx.dir).db, { readonly: true });
+      try {
+        const c = db.prepare('SELECT features, feature_set FROM candidates WHERE id = ?').get(slow.id) as { features: Buffer; feature_set: string } | undefined;
+        if (!c) return undefined;
+        const f = new Float32Array(new Uint8Array(c.features).buffer);
+        return f[ran] === 1 ? { f, set: c.feature_set } : undefined;
+      } finally {
+        db.close();
+      }
+    });
+    assert.equal(features.set, FEATURE_SET_ID);
+    assert.equal(features.f[allPassed], 1);
   });
 });

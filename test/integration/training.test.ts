@@ -37,10 +37,10 @@ function cli(dataDir: string, ...args: string[]) {
 }
 
 /** Completions, and a developer who sees every candidate and accepts the longest. */
-async function teach(client: EngineClient, requests: number): Promise<void> {
-  for (let i = 0; i < requests; i++) {
+async function teach(client: EngineClient, requests: number, over: Partial<CompleteRequest> = {}, from = 0): Promise<void> {
+  for (let i = from; i < from + requests; i++) {
     const prompt = prompts[i % prompts.length] as string;
-    const r = await client.request('complete', complete(prompt, i), 10_000);
+    const r = await client.request('complete', complete(prompt, i, over), 10_000);
     if (r.candidates.length < 2) continue;
     const longest = [...r.candidates].sort((a, b) => b.text.length - a.text.length)[0]!;
     const base = { requestId: r.requestId, rankerVersion: r.rankerVersion, time: Date.now() };
@@ -203,7 +203,7 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
   });
 });
 
-test('winnow train, rankers and activate work standalone on a data folder, and keepVersions prunes (never the active one or its parent)', async () => {
+test('winnow train, rankers and activate work standalone on a data folder', async () => {
   const dir = tempDir();
   const engine = await startEngine(dir, ['--train-check-ms', '0']);
   try {
@@ -226,4 +226,50 @@ test('winnow train, rankers and activate work standalone on a data folder, and k
   const bad = cli(dir, 'activate', 'v77');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /no ranker version "v77"/);
+});
+
+test('background training: with auto on, enough new triplets and an idle editor, the engine trains by itself; with auto off it does not', async () => {
+  const dir = tempDir();
+  const engine = await startEngine(dir, ['--train-idle-ms', '300', '--train-check-ms', '100']);
+  try {
+    const off = { auto: false, minNewTriplets: 50, minPairs: 20, promotionMargin: 1, keepVersions: 10, rounds: 1 };
+    await teach(engine.client, 200, { training: off });
+    // Idle with auto off: no training starts.
+    const idleUntil = Date.now() + 1000;
+    await waitFor('a second of idleness', () => Date.now() > idleUntil, 5000);
+    const quiet = await engine.client.request('trainStatus', {}, 5000);
+    assert.equal(quiet.running, undefined);
+    assert.equal(quiet.last, undefined);
+
+    // One more completion carries auto on; then the engine is idle and trains.
+    await teach(engine.client, 1, { training: { ...off, auto: true } }, 200);
+    const last = await waitFor(
+      'a background training',
+      async () => {
+        const st = await engine.client.request('trainStatus', {}, 5000);
+        return st.last?.trigger === 'background' ? st.last : undefined;
+      },
+      120_000,
+    );
+    assert.equal(last.outcome, 'promoted', last.reason);
+    const status = await engine.client.request('status', {}, 5000);
+    assert.equal(status.rankerVersion, last.version);
+    assert.equal(status.training?.lastChange?.version, last.version);
+
+    // A little new feedback is not enough for another one: the attempt is skipped and says why.
+    await teach(engine.client, 3, { training: { ...off, auto: true } }, 300);
+    const skipped = await waitFor(
+      'a skipped background training',
+      async () => {
+        const st = await engine.client.request('trainStatus', {}, 5000);
+        return st.last?.trigger === 'background' && st.last.outcome === 'skipped' ? st.last : undefined;
+      },
+      60_000,
+    );
+    assert.match(skipped.reason, /new triplets since the last training; background training waits for 50/);
+    const st = await engine.client.request('status', {}, 5000);
+    assert.equal(st.rankerVersion, last.version);
+  } finally {
+    await engine.stop();
+  }
 });

@@ -140,7 +140,8 @@ export class TrainingSupervisor {
       seed: o.seed ?? 1,
       settings,
       active,
-      ...(o.trigger === 'background' && state.tripletTotal !== undefined ? { previousTripletTotal: state.tripletTotal } : {}),
+      // Background: minNewTriplets counts from the last training that trained (from nothing, the first time).
+      ...(o.trigger === 'background' ? { previousTripletTotal: state.tripletTotal ?? 0 } : {}),
     };
     let child: ChildProcess;
     try {
