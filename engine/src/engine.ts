@@ -542,13 +542,18 @@ export class Engine {
       requestsServed: this.requestsServed,
       memory: memoryMiB(),
       store: this.storeStatus(),
-      training: { running: this.training.isRunning, ...(() => { const c = this.training.status().lastChange; return c ? { lastChange: c } : {}; })() },
+      training: this.trainingStatus(),
     };
     if (g) {
       const probe = await this.generators.get(g).probe(1500);
       reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
     }
     return reply;
+  }
+
+  private trainingStatus(): NonNullable<StatusReply['training']> {
+    const change = this.training.status().lastChange;
+    return { running: this.training.isRunning, ...(change ? { lastChange: change } : {}) };
   }
 
   private storeStatus(): StatusReply['store'] {

@@ -138,8 +138,8 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
     let stop = false;
     let served = 0;
     const errors: string[] = [];
-    const load = (async () => {
-      let i = 0;
+    const load = async (from: number) => {
+      let i = from;
       while (!stop) {
         try {
           const r = await engine.client.request('complete', complete(prompts[i % 50]!, 5000 + i), 10_000);
@@ -150,8 +150,8 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
         }
         i++;
       }
-    })();
-    const loaders = [load, load];
+    };
+    const loaders = [load(0), load(1000), load(2000)];
     for (let k = 0; k < 20; k++) {
       const target = k % 2 === 0 ? 'builtin-2' : 'v1';
       const a = await engine.client.request('activate', { version: target }, 10_000);

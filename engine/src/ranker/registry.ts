@@ -34,6 +34,8 @@ export interface TrainingState {
   tripletTotal?: number;
   /** The newest event id at the last attempt (no new events: no background attempt). */
   lastEventId?: number;
+  /** The highest N of a version vN ever written (names are never reused after pruning). */
+  lastVersionNumber?: number;
 }
 
 const VERSION_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -165,8 +167,7 @@ export class RankerRegistry {
       const m = /^v(\d+)\./.exec(n);
       if (m) max = Math.max(max, Number(m[1]));
     }
-    const state = this.readTrainingState() as TrainingState & { lastVersionNumber?: number };
-    return `v${Math.max(max, state.lastVersionNumber ?? 0) + 1}`;
+    return `v${Math.max(max, this.readTrainingState().lastVersionNumber ?? 0) + 1}`;
   }
 
   /** Adds a trained version with its sidecar (the sidecar first: a version file always has one). */
@@ -176,7 +177,10 @@ export class RankerRegistry {
     writeFileAtomic(this.metaPath(meta.version), `${JSON.stringify(meta, null, 2)}\n`);
     this.add(meta.version, bytes);
     const n = /^v(\d+)$/.exec(meta.version);
-    if (n) this.writeTrainingState({ ...this.readTrainingState(), lastVersionNumber: Math.max(Number(n[1]), (this.readTrainingState() as { lastVersionNumber?: number }).lastVersionNumber ?? 0) } as TrainingState);
+    if (n) {
+      const state = this.readTrainingState();
+      this.writeTrainingState({ ...state, lastVersionNumber: Math.max(Number(n[1]), state.lastVersionNumber ?? 0) });
+    }
   }
 
   /**
