@@ -339,7 +339,7 @@ async function status(dataDir: string, json: boolean): Promise<void> {
           `engine     pid ${s.pid}, version ${s.engineVersion}, protocol ${s.protocolVersion}, up ${Math.round(s.uptimeMs / 1000)} s, ${s.requestsServed} requests`,
           `endpoint   ${s.endpoint}`,
           `device     ${s.device.toUpperCase()} (${s.deviceReason})`,
-          `ranker     ${s.rankerVersion}`,
+          `ranker     ${s.rankerVersion}${s.training?.lastChange ? ` since ${new Date(s.training.lastChange.time).toISOString().slice(0, 19).replace('T', ' ')}: ${s.training.lastChange.reason}` : ''}${s.training?.running ? ' (a training is running)' : ''}`,
           `generator  ${g ? `${g.backend}${g.url ? ` ${g.url}` : ''}: ${g.reachable ? 'reachable' : `NOT reachable — ${g.problem?.message ?? ''}`}` : 'none used yet'}`,
           `data       ${s.dataDir}`,
         ].join('\n') + '\n',
