@@ -8,7 +8,11 @@
  * - `winnow/feedback`      notification, client → server: what happened to a suggestion.
  * - `winnow/engineStatus`  request, client → server: full engine status (for the menu).
  * - `winnow/restartEngine` request, client → server: stop and start the engine.
- * - `winnow/retrainRanker` request, client → server: ask for a ranker retrain.
+ * - `winnow/train`         request, client → server: start a training of the ranker (returns at once; one at a time per data folder).
+ * - `winnow/trainStatus`   request, client → server: the running training's progress, the last one's summary, the last ranker change.
+ * - `winnow/trainCancel`   request, client → server: stop the running training (nothing changes).
+ * - `winnow/rankers`       request, client → server: the ranker versions on disk and which one is active.
+ * - `winnow/activate`      request, client → server: switch the (shared) engine to a version, e.g. to roll back.
  * - `winnow/exportDataset` request, client → server: write the training triplets as JSONL.
  * - `winnow/purgeDataset`  request, client → server: delete everything stored (the client confirms first).
  * - `winnow/workspaceTrust` notification, client → server: the workspace's trust changed.
@@ -17,10 +21,17 @@
  * {@link ACCEPT_COMMAND} and whose single argument is an {@link ItemRef}; VS Code runs it when
  * the user accepts the item, and the client turns it into a `winnow/feedback` `accepted` event.
  *
+ * Requests the server relays to the engine fail with a message meant for the user (the
+ * engine is down, did not answer, or refused the request), never with a bare error code.
+ *
+ * Version 2: `winnow/retrainRanker` (a placeholder) is replaced by `winnow/train`,
+ * `winnow/trainStatus`, `winnow/trainCancel`, `winnow/rankers` and `winnow/activate`;
+ * `winnow/status` and `winnow/engineStatus` gain `training`.
+ *
  * This module must stay free of Node and VS Code imports: the client bundles it too.
  */
 
-export const LSP_EXTENSION_VERSION = 1;
+export const LSP_EXTENSION_VERSION = 2;
 
 /** VS Code command id the server puts on every item; registered by the client. */
 export const ACCEPT_COMMAND = 'winnow.didAcceptCompletion';
@@ -56,6 +67,21 @@ export interface StatusParams {
   problem?: { code: string; message: string };
   /** What running the candidates of the last completion did, when execution is on (for example "1 of 2 candidates passed the 2 docstring examples"). */
   lastExecution?: string;
+  /** Whether a training runs now, and when the active ranker last changed and why. */
+  training?: TrainingState;
+}
+
+/** When the active ranker last changed, to what, and why (for example "promoted: held-out accuracy 0.74 vs 0.68"). */
+export interface RankerChange {
+  /** Milliseconds since the epoch. */
+  time: number;
+  version: string;
+  reason: string;
+}
+
+export interface TrainingState {
+  running: boolean;
+  lastChange?: RankerChange;
 }
 export const StatusNotification = 'winnow/status';
 
@@ -84,6 +110,7 @@ export interface EngineStatusResult {
     requestsServed: number;
     generator?: { backend: string; url?: string; reachable: boolean; problem?: { code: string; message: string } };
     store?: { file: string; requests: number; events: number; liveMB: number; maxSizeMB: number; held: number; problem?: string; recovered?: string };
+    training?: TrainingState;
   };
   message?: string;
 }
@@ -94,11 +121,124 @@ export interface RestartEngineResult {
 }
 export const RestartEngineRequest = 'winnow/restartEngine';
 
-export interface RetrainResult {
-  started: boolean;
-  message: string;
+// ---------------------------------------------------------------------------------------
+// Training and ranker versions. The engine trains (one training at a time per data folder,
+// shared by every window); these mirror its replies (engine/src/protocol.ts) with what the
+// editor shows.
+
+export type TrainTrigger = 'manual' | 'background' | 'cli';
+export type TrainPhase = 'loading' | 'training' | 'mining' | 'evaluating' | 'saving';
+
+/** Triplets by source (accepted_vs_shown, pass_rate, hard_negative, ...) and split. */
+export type TripletCounts = Record<string, { train: number; validation: number }>;
+
+/** Held-out pairwise accuracy (0..1) of a new version and of the version active when it was trained, on the same pairs. */
+export interface HeldOut {
+  pairs: number;
+  accuracy: number;
+  activeVersion: string;
+  activeAccuracy: number;
 }
-export const RetrainRankerRequest = 'winnow/retrainRanker';
+
+/** A training in progress. */
+export interface TrainProgress {
+  jobId: string;
+  trigger: TrainTrigger;
+  /** Milliseconds since the epoch. */
+  startedAt: number;
+  phase: TrainPhase;
+  /** 0: the first training; 1..rounds: hard-negative rounds (so there are rounds + 1 in all). */
+  round: number;
+  rounds: number;
+  epoch: number;
+  maxEpochs: number;
+  trainPairs: number;
+  heldOutPairs: number;
+  /** Held-out pairwise accuracy (0..1) of the best epoch so far in this round. */
+  heldOutAccuracy?: number;
+}
+
+/** What one round gave. */
+export interface TrainRound {
+  round: number;
+  trainPairs: number;
+  hardNegatives: number;
+  epochs: number;
+  bestEpoch: number;
+  heldOutAccuracy: number;
+}
+
+/** The end of a training: what it used, what it measured, what was decided and why. */
+export interface TrainSummary {
+  jobId: string;
+  trigger: TrainTrigger;
+  outcome: 'promoted' | 'kept' | 'skipped' | 'cancelled' | 'failed';
+  /** The new version, when one was written (promoted or kept). */
+  version?: string;
+  /** The promotion gate's verdict, why nothing was trained, or the error. */
+  reason: string;
+  triplets: TripletCounts;
+  heldOut?: HeldOut;
+  rounds: TrainRound[];
+  startedAt: number;
+  finishedAt: number;
+  trainMs: number;
+}
+
+export interface TrainParams {
+  /** Hard-negative rounds; default winnow.training.rounds. */
+  rounds?: number;
+}
+export interface TrainResult {
+  jobId: string;
+  /** false: a training was already running (started by another window, the CLI or in the background); jobId is that one's. */
+  started: boolean;
+}
+export const TrainRequest = 'winnow/train';
+
+export interface TrainStatusResult {
+  running?: TrainProgress;
+  /** The last training that ended. */
+  last?: TrainSummary;
+  lastChange?: RankerChange;
+}
+export const TrainStatusRequest = 'winnow/trainStatus';
+
+export interface TrainCancelResult {
+  /** false: no training was running. */
+  cancelled: boolean;
+}
+export const TrainCancelRequest = 'winnow/trainCancel';
+
+/** One ranker version on disk. */
+export interface RankerInfo {
+  version: string;
+  active: boolean;
+  /** The built-in ranker (hand-chosen weights); always there. */
+  builtin: boolean;
+  parent?: string;
+  featureSet: string;
+  family: string;
+  /** Milliseconds since the epoch. */
+  createdAt: number;
+  triplets?: TripletCounts;
+  heldOut?: HeldOut;
+  decision?: { promoted: boolean; reason: string };
+}
+export interface RankersResult {
+  active: string;
+  versions: RankerInfo[];
+}
+export const RankersRequest = 'winnow/rankers';
+
+export interface ActivateParams {
+  version: string;
+}
+export interface ActivateResult {
+  active: string;
+  previous: string;
+}
+export const ActivateRequest = 'winnow/activate';
 
 export interface ExportDatasetParams {
   /** Absolute path of the JSONL file to write. */
@@ -161,6 +301,49 @@ export interface WinnowSettings {
   execution: 'off' | 'ask' | 'on';
   /** winnow.execution.synthesizeTests: continuations of `assert ` asked of the generator per completion (0: none). */
   synthesizeTests: number;
+  /** winnow.training.* (machine-scoped: they act on the store and rankers every window shares). */
+  training: TrainingSettings;
+}
+
+/** winnow.training.*, as the engine takes them (engine/src/protocol.ts TrainingSettings). */
+export interface TrainingSettings {
+  /** Train in the background when enough new triplets exist and the editor is idle. */
+  auto: boolean;
+  /** New triplets since the last training that start a background one. */
+  minNewTriplets: number;
+  /** Fewest held-out pairs for the promotion gate to decide; with fewer, a new version is kept, not promoted. */
+  minPairs: number;
+  /** Points of held-out pairwise accuracy a new version must gain over the active one to be promoted (may be negative). */
+  promotionMargin: number;
+  /** Ranker versions kept on disk (the active one and its parent are never pruned). */
+  keepVersions: number;
+  /** Hard-negative rounds after the first training; 0: none. */
+  rounds: number;
+}
+
+export const DEFAULT_TRAINING_SETTINGS: TrainingSettings = { auto: true, minNewTriplets: 200, minPairs: 50, promotionMargin: 1, keepVersions: 10, rounds: 2 };
+
+/**
+ * Normalizes the raw `winnow.training` section (`{auto, minPairs, ...}`, anything the user
+ * typed) into {@link TrainingSettings}, within the ranges the engine accepts: out-of-range
+ * numbers are clamped (counts rounded), wrong types take the default.
+ */
+export function trainingSettingsFrom(raw: unknown): TrainingSettings {
+  const t = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const d = DEFAULT_TRAINING_SETTINGS;
+  const count = (k: 'minNewTriplets' | 'minPairs' | 'keepVersions' | 'rounds', min: number, max: number): number => {
+    const v = t[k];
+    return typeof v === 'number' && Number.isFinite(v) ? Math.min(max, Math.max(min, Math.round(v))) : d[k];
+  };
+  const margin = t.promotionMargin;
+  return {
+    auto: typeof t.auto === 'boolean' ? t.auto : d.auto,
+    minNewTriplets: count('minNewTriplets', 1, 10_000_000),
+    minPairs: count('minPairs', 0, 10_000_000),
+    promotionMargin: typeof margin === 'number' && Number.isFinite(margin) ? Math.min(100, Math.max(-100, margin)) : d.promotionMargin,
+    keepVersions: count('keepVersions', 2, 1000),
+    rounds: count('rounds', 0, 10),
+  };
 }
 
 export const DEFAULT_SETTINGS: WinnowSettings = {
@@ -173,6 +356,7 @@ export const DEFAULT_SETTINGS: WinnowSettings = {
   exclude: [],
   execution: 'ask',
   synthesizeTests: 4,
+  training: DEFAULT_TRAINING_SETTINGS,
 };
 
 /** Normalizes raw `winnow` settings (anything the user typed) into {@link WinnowSettings}. */
@@ -211,5 +395,13 @@ export function settingsFrom(raw: unknown): WinnowSettings {
     exclude,
     execution: execution === 'off' || execution === 'ask' || execution === 'on' ? execution : d.execution,
     synthesizeTests: Math.round(num(pick(ex.synthesizeTests, r['execution.synthesizeTests']), d.synthesizeTests, 0, 20)),
+    training: trainingSettingsFrom(typeof r.training === 'object' && r.training !== null ? r.training : flatTraining(r)),
   };
+}
+
+/** The `training.*` keys of a flat `winnow` section, as a nested object. */
+function flatTraining(r: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(DEFAULT_TRAINING_SETTINGS)) if (r[`training.${k}`] !== undefined) out[k] = r[`training.${k}`];
+  return out;
 }
