@@ -96,6 +96,7 @@ export class EngineHost {
     this.opts.onStatus({
       state,
       ...(state === 'ready' && s ? { device: s.device, deviceReason: s.deviceReason, rankerVersion: s.rankerVersion, enginePid: s.pid } : {}),
+      ...(state === 'ready' && s?.training ? { training: { running: s.training.running, ...(s.training.lastChange ? { lastChange: { ...s.training.lastChange } } : {}) } } : {}),
       ...extra,
     });
   }

@@ -8,7 +8,9 @@
 import * as path from 'node:path';
 import {
   createConnection,
+  ErrorCodes,
   ProposedFeatures,
+  ResponseError,
   TextDocuments,
   TextDocumentSyncKind,
   type InitializeParams,
@@ -16,7 +18,7 @@ import {
   type InlineCompletionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig } from '../../engine/src/protocol';
+import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig, type RequestMap, type RequestType } from '../../engine/src/protocol';
 import { CancelledError } from '../../engine/src/client';
 import { buildContext, filePathOf } from './context';
 import { Debouncer } from './debounce';
@@ -24,17 +26,25 @@ import { isExcluded } from './exclude';
 import { EngineHost, NotReadyError } from './engineHost';
 import { executionLine } from './executionLog';
 import { findRelatedTests, functionNameAt, type RelatedTestFile } from './relatedTests';
+import { engineFailureText, engineTrainingSettings, rankersFrom, trainStatusFrom } from './training';
 import {
   ACCEPT_COMMAND,
+  ActivateRequest,
   EngineStatusRequest,
   ExportDatasetRequest,
   PurgeDatasetRequest,
   FeedbackNotification,
+  RankersRequest,
   RestartEngineRequest,
-  RetrainRankerRequest,
   settingsFrom,
   StatusNotification,
+  TrainCancelRequest,
+  TrainRequest,
+  TrainStatusRequest,
+  trainingSettingsFrom,
   WorkspaceTrustNotification,
+  type ActivateParams,
+  type ActivateResult,
   type EngineStatusResult,
   type ExportDatasetParams,
   type ExportDatasetResult,
@@ -42,9 +52,15 @@ import {
   type FeedbackParams,
   type InitializationOptions,
   type ItemRef,
+  type RankersResult,
   type RestartEngineResult,
-  type RetrainResult,
   type StatusParams,
+  type TrainCancelResult,
+  type TrainingSettings,
+  type TrainingState,
+  type TrainParams,
+  type TrainResult,
+  type TrainStatusResult,
   type WinnowSettings,
   type WorkspaceTrustParams,
 } from './protocol';
@@ -53,6 +69,13 @@ const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const debouncer = new Debouncer();
 const settingsCache = new Map<string, Promise<WinnowSettings>>();
+let trainingCache: Promise<TrainingSettings> | undefined;
+/** A status refresh in flight (see refreshStatus). */
+let refreshing: Promise<void> | undefined;
+/** Polls the engine's status while a training runs (see watchTraining). */
+let trainingWatch: NodeJS.Timeout | undefined;
+/** While a training runs, how often the engine's status is read (for when it ends in the background). */
+const TRAINING_WATCH_MS = 5000;
 let host: EngineHost | undefined;
 let lastStatus: StatusParams = { state: 'starting' };
 let shownProblem: string | undefined;
@@ -80,6 +103,7 @@ function sendStatus(s: StatusParams): void {
   if (s.problem) shownProblem = `${s.problem.code}:${s.problem.message}`;
   void connection.sendNotification(StatusNotification, s).catch(() => undefined);
   if (s.state === 'ready') void flushEvents();
+  watchTraining();
 }
 
 connection.onInitialize((params: InitializeParams) => {
@@ -117,7 +141,10 @@ connection.onInitialized(() => {
   void host?.start();
 });
 
-connection.onDidChangeConfiguration(() => settingsCache.clear());
+connection.onDidChangeConfiguration(() => {
+  settingsCache.clear();
+  trainingCache = undefined;
+});
 
 connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
   workspaceTrusted = p?.trusted === true;
@@ -132,6 +159,17 @@ function settingsFor(uri: string): Promise<WinnowSettings> {
     .then(settingsFrom, () => settingsFrom(undefined));
   settingsCache.set(uri, s);
   return s;
+}
+
+/**
+ * winnow.training.*: machine-scoped (they act on the store and rankers every window shares),
+ * so pulled with no resource, where only user (and machine) settings apply.
+ */
+function trainingSettings(): Promise<TrainingSettings> {
+  trainingCache ??= connection.workspace
+    .getConfiguration({ section: 'winnow.training' })
+    .then(trainingSettingsFrom, () => trainingSettingsFrom(undefined));
+  return trainingCache;
 }
 
 function generatorOf(s: WinnowSettings): GeneratorConfig {
@@ -191,6 +229,8 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
       timeoutMs: RELATED_TESTS_WAIT_MS,
     });
   }
+  // The engine keeps the latest for background training.
+  const training = engineTrainingSettings(await trainingSettings());
   let reply: CompleteReply;
   try {
     reply = await host.request(
@@ -201,6 +241,7 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         budgetMs: settings.latencyBudgetMs,
         generator,
         dataset: settings.dataset,
+        training,
         execute,
         ...(relatedTests.length > 0 ? { relatedTests } : {}),
         ...(execute && settings.synthesizeTests > 0 ? { synthesizeTests: settings.synthesizeTests } : {}),
@@ -223,6 +264,8 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     const short = executionLine(reply, { short: true });
     if (short !== lastStatus.lastExecution) sendStatus({ ...lastStatus, lastExecution: short });
   }
+  // A background training, or another window, changed the ranker: the status bar says so.
+  if (reply.rankerVersion && reply.rankerVersion !== lastStatus.rankerVersion) void refreshStatus();
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);
@@ -305,10 +348,97 @@ connection.onRequest(RestartEngineRequest, async (): Promise<RestartEngineResult
   return { state: host?.state ?? 'down' };
 });
 
-connection.onRequest(RetrainRankerRequest, (): RetrainResult => ({
-  started: false,
-  message: `Nothing to train yet: this version of Winnow ranks with a built-in ranker (${lastStatus.rankerVersion ?? 'the built-in one'}, hand-chosen weights). Learning from your accepts and rejects arrives with ranker training; your feedback is already being recorded for it.`,
-}));
+/** Sends a request to the engine; a failure becomes a message for the user (see ./training.ts). */
+async function relay<T extends RequestType>(what: string, type: T, body: RequestMap[T][0], timeoutMs: number): Promise<RequestMap[T][1]> {
+  if (!host) throw new ResponseError(ErrorCodes.InternalError, `Winnow could not ${what}: the language server is not initialized.`);
+  try {
+    return await host.request(type, body, timeoutMs);
+  } catch (e) {
+    const err = e as Error & { code?: string };
+    const text = engineFailureText(what, err, host.state, lastStatus.message);
+    log(`${type}: ${err.message}`);
+    throw new ResponseError(ErrorCodes.InternalError, text);
+  }
+}
+
+connection.onRequest(TrainRequest, async (p: TrainParams | undefined): Promise<TrainResult> => {
+  await flushEvents(); // the latest feedback is trained on
+  const settings = engineTrainingSettings(await trainingSettings());
+  const rounds = typeof p?.rounds === 'number' && Number.isInteger(p.rounds) ? { rounds: Math.min(10, Math.max(0, p.rounds)) } : {};
+  const r = await relay('start a training', 'train', { trigger: 'manual', settings, ...rounds }, 10_000);
+  log(r.started ? `training ${r.jobId} started` : `a training (${r.jobId}) is already running`);
+  void refreshStatus();
+  return { jobId: r.jobId, started: r.started };
+});
+
+connection.onRequest(TrainStatusRequest, async (): Promise<TrainStatusResult> => {
+  const r = trainStatusFrom(await relay('read the training status', 'trainStatus', {}, 5000));
+  // A training started or ended, or the ranker changed: the status bar follows.
+  const known = lastStatus.training;
+  if (!!r.running !== !!known?.running || r.lastChange?.time !== known?.lastChange?.time) void refreshStatus();
+  return r;
+});
+
+connection.onRequest(TrainCancelRequest, async (): Promise<TrainCancelResult> => {
+  const r = await relay('cancel the training', 'trainCancel', {}, 10_000);
+  log(r.cancelled ? 'training cancelled on request' : 'cancel: no training was running');
+  void refreshStatus();
+  return { cancelled: r.cancelled };
+});
+
+connection.onRequest(RankersRequest, async (): Promise<RankersResult> => rankersFrom(await relay('list the ranker versions', 'rankers', {}, 5000)));
+
+connection.onRequest(ActivateRequest, async (p: ActivateParams): Promise<ActivateResult> => {
+  if (typeof p?.version !== 'string' || p.version.length === 0) throw new ResponseError(ErrorCodes.InvalidParams, 'winnow/activate needs a version');
+  const r = await relay(`switch to ranker ${p.version}`, 'activate', { version: p.version }, 30_000);
+  log(`ranker ${r.active} activated (was ${r.previous})`);
+  await refreshStatus();
+  return { active: r.active, previous: r.previous };
+});
+
+/**
+ * Reads the engine's status again and sends `winnow/status` when the active ranker or the
+ * training state changed (after a training, an activation, or what another window did).
+ */
+function refreshStatus(): Promise<void> {
+  refreshing ??= (async () => {
+    try {
+      if (!host || host.state !== 'ready') return;
+      const s = await host.request('status', {}, 4000);
+      const training: TrainingState | undefined = s.training
+        ? { running: s.training.running, ...(s.training.lastChange ? { lastChange: { ...s.training.lastChange } } : {}) }
+        : undefined;
+      const known = lastStatus.training;
+      const changed =
+        s.rankerVersion !== lastStatus.rankerVersion ||
+        training?.running !== known?.running ||
+        training?.lastChange?.time !== known?.lastChange?.time;
+      if (changed && lastStatus.state === 'ready') {
+        const { training: _old, ...rest } = lastStatus;
+        if (s.rankerVersion !== lastStatus.rankerVersion) log(`ranker is now ${s.rankerVersion}${training?.lastChange ? ` (${training.lastChange.reason})` : ''}`);
+        sendStatus({ ...rest, rankerVersion: s.rankerVersion, ...(training ? { training } : {}) });
+      }
+    } catch (e) {
+      if (!(e instanceof NotReadyError)) log(`status refresh: ${(e as Error).message}`);
+    } finally {
+      refreshing = undefined;
+      watchTraining();
+    }
+  })();
+  return refreshing;
+}
+
+/** Polls the engine's status while a training runs, so the status bar learns when it ends. */
+function watchTraining(): void {
+  const running = lastStatus.state === 'ready' && lastStatus.training?.running === true;
+  if (running && !trainingWatch) {
+    trainingWatch = setInterval(() => void refreshStatus(), TRAINING_WATCH_MS);
+    trainingWatch.unref();
+  } else if (!running && trainingWatch) {
+    clearInterval(trainingWatch);
+    trainingWatch = undefined;
+  }
+}
 
 connection.onRequest(ExportDatasetRequest, async (p: ExportDatasetParams): Promise<ExportDatasetResult> => {
   if (!host) throw new Error('not initialized');
@@ -326,6 +456,7 @@ connection.onRequest(PurgeDatasetRequest, async (): Promise<PurgeDatasetResult> 
 documents.onDidClose((e) => debouncer.forget(e.document.uri));
 
 connection.onShutdown(() => {
+  if (trainingWatch) clearInterval(trainingWatch);
   host?.dispose();
 });
 
