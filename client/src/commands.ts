@@ -4,39 +4,18 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import {
-  EngineStatusRequest,
-  RestartEngineRequest,
-  type RestartEngineResult,
-  RetrainRankerRequest,
-  type EngineStatusResult,
-  type RetrainResult,
-} from '../../server/src/protocol';
+import { EngineStatusRequest, RestartEngineRequest, type EngineStatusResult, type RestartEngineResult, type TrainingState } from '../../server/src/protocol';
 import { errorMessage } from './bootstrap';
 import { isItemRef } from './client';
 import { config } from './config';
 import type { Ctx } from './ctx';
+import { RETRAIN_COMMAND, ROLL_BACK_COMMAND } from './trainingCommands';
+import { lastChangeText } from './trainingText';
 
 export type Cmd = (...args: unknown[]) => unknown;
 
 /** How long the status menu waits for the engine's status before showing what it knows. */
 const STATUS_TIMEOUT_MS = 5000;
-
-/** `winnow.retrainRanker`: asks the server for a retrain and shows its answer as is. */
-export function retrainRanker(ctx: Ctx): Cmd {
-  return async () => {
-    const client = ctx.requireClient();
-    if (!client) return;
-    try {
-      const result = await client.sendRequest<RetrainResult>(RetrainRankerRequest);
-      ctx.log.info(`retrain: started=${result.started}: ${result.message}`);
-      void vscode.window.showInformationMessage(`Winnow: ${result.message}`).then(undefined, ctx.logError('retrain message'));
-    } catch (err) {
-      ctx.log.error(`retrain: ${errorMessage(err)}`);
-      void vscode.window.showErrorMessage(`Winnow could not retrain the ranker: ${errorMessage(err)}`).then(undefined, ctx.logError('retrain message'));
-    }
-  };
-}
 
 /** `winnow.restartEngine`: asks the server to stop and start the (shared) engine, with progress. */
 export function restartEngine(ctx: Ctx): Cmd {
@@ -166,7 +145,7 @@ function describeStatus(ctx: Ctx, running: boolean, result: EngineStatusResult |
     });
     if (e) {
       items.push({ label: `$(chip) Device: ${e.device.toUpperCase()}`, description: e.deviceReason });
-      items.push({ label: `$(versions) Ranker: ${e.rankerVersion}` });
+      items.push(rankerItem(e.rankerVersion, e.training ?? last?.training));
       const g = e.generator;
       if (!g) items.push(generatorFromSettings());
       else {
@@ -182,7 +161,7 @@ function describeStatus(ctx: Ctx, running: boolean, result: EngineStatusResult |
   if (running && (!result || 'error' in result || !result.engine)) {
     // What the last `winnow/status` said, when the engine itself did not answer.
     if (last?.device) items.push({ label: `$(chip) Device: ${last.device.toUpperCase()}`, description: last.deviceReason });
-    if (last?.rankerVersion) items.push({ label: `$(versions) Ranker: ${last.rankerVersion}` });
+    if (last?.rankerVersion) items.push(rankerItem(last.rankerVersion, last.training));
     items.push(generatorFromSettings());
   }
   const generatorProblemShown = !!result && !('error' in result) && !!result.engine?.generator?.problem;
@@ -203,6 +182,16 @@ function describeStatus(ctx: Ctx, running: boolean, result: EngineStatusResult |
   return items;
 }
 
+/** The ranker line: the active version, whether a training runs, and when and why it last changed. */
+function rankerItem(version: string, training: TrainingState | undefined): MenuItem {
+  const change = training?.lastChange;
+  return {
+    label: `$(versions) Ranker: ${version}`,
+    ...(training?.running ? { description: 'a training is running' } : {}),
+    ...(change ? { detail: `Last changed: ${lastChangeText(change, Date.now())}` } : {}),
+  };
+}
+
 /** The generator as the settings describe it, when the engine has not probed it (no completion asked yet). */
 function generatorFromSettings(): MenuItem {
   const gen = config.generator;
@@ -215,7 +204,8 @@ function actions(ctx: Ctx, running: boolean): MenuItem[] {
   if (running) {
     items.push(
       { label: '$(debug-restart) Restart Engine', run: () => vscode.commands.executeCommand('winnow.restartEngine') },
-      { label: '$(mortar-board) Retrain Ranker', run: () => vscode.commands.executeCommand('winnow.retrainRanker') },
+      { label: '$(mortar-board) Retrain Ranker', description: 'from your feedback', run: () => vscode.commands.executeCommand(RETRAIN_COMMAND) },
+      { label: '$(history) Roll Back Ranker', description: 'pick a ranker version', run: () => vscode.commands.executeCommand(ROLL_BACK_COMMAND) },
     );
   }
   items.push(

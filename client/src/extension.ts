@@ -10,11 +10,13 @@ import { errorMessage } from './bootstrap';
 import * as commands from './commands';
 import * as dataset from './datasetCommands';
 import { Ctx } from './ctx';
+import * as training from './trainingCommands';
 import { DISMISS_COMMAND, LINE_COMMAND, WORD_COMMAND } from './feedback/vscodeAdapter';
 
 /** The command table: every command the extension registers, and its factory. */
 const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
-  'winnow.retrainRanker': commands.retrainRanker,
+  [training.RETRAIN_COMMAND]: training.retrainRanker,
+  [training.ROLL_BACK_COMMAND]: training.rollBackRanker,
   'winnow.restartEngine': commands.restartEngine,
   'winnow.showLogs': commands.showLogs,
   'winnow.showStatusMenu': commands.showStatusMenu,

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { StatusParams } from '../../server/src/protocol';
 import { config } from './config';
+import { lastChangeText } from './trainingText';
 
 /** The language server's state as the client sees it (the engine's comes in StatusParams). */
 export type ServerState =
@@ -114,7 +115,8 @@ function tooltip(headline: string, server: ServerState, status: StatusParams | u
   if (status) {
     if (status.device) line('Device', status.device.toUpperCase() + (status.deviceReason ? ` (${status.deviceReason})` : ''));
     else if (status.deviceReason) line('Device', status.deviceReason);
-    if (status.rankerVersion) line('Ranker', status.rankerVersion);
+    if (status.rankerVersion) line('Ranker', status.rankerVersion + (status.training?.running ? ' (a training is running)' : ''));
+    if (status.training?.lastChange) line('Ranker changed', lastChangeText(status.training.lastChange, Date.now()));
     if (status.enginePid !== undefined) line('Engine pid', String(status.enginePid));
     if (status.message) line('Detail', status.message);
     if (status.problem) line('$(warning) Problem', status.problem.message);
