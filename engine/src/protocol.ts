@@ -268,8 +268,10 @@ export interface TrainProgress {
   /** Pairs in this round's training split, and the held-out pairs (the same in every round). */
   trainPairs: number;
   heldOutPairs: number;
-  /** Held-out pairwise accuracy (0..1) of the best epoch so far in this round. */
+  /** Pairwise accuracy (0..1) of the best epoch so far in this round, on the early-stopping pairs (a slice of the training prompts; the gate's held-out pairs are measured at the end). */
   heldOutAccuracy?: number;
+  /** The rounds finished so far, with their held-out pairwise accuracy. */
+  completedRounds?: RoundMetrics[];
 }
 
 /** What one round of training gave (a version keeps each round's figures). */

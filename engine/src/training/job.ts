@@ -186,6 +186,7 @@ export async function runTrainingJob(input: TrainJobInput, onProgress: (p: Train
     });
     const roundHeldOut = pairwiseAccuracy(scoreRows(result.model, heldOutData.chosen, heldOutData.n), scoreRows(result.model, heldOutData.rejected, heldOutData.n));
     rounds.push({ round, trainPairs: fit.length, hardNegatives, epochs: result.epochs, bestEpoch: result.bestEpoch, trainLoss: result.trainLoss, heldOutAccuracy: roundHeldOut });
+    progress.completedRounds = rounds.map((r) => ({ ...r }));
     log('info', `training ${input.jobId} round ${round}: ${fit.length} pairs (${hardNegatives} hard negatives), ${result.epochs} epochs, held-out pairwise accuracy ${pct(roundHeldOut)}`);
     // A round replaces the previous one only if it does not do worse on the early-stopping pairs.
     const esAccuracy = Number.isFinite(result.heldOutAccuracy) ? result.heldOutAccuracy : -result.trainLoss;
