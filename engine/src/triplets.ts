@@ -163,6 +163,11 @@ export interface BuildOptions {
   scores?: ReadonlyMap<string, number>;
   /** Pairs whose weight is ≤ this are dropped. Default 0. */
   minWeight?: number;
+  /**
+   * Edit distances already measured, by `chosenId + '\0' + rejectedId`; filled as they are
+   * measured. Builds of the same rows (the hard-negative rounds of a training) share one.
+   */
+  distanceCache?: Map<string, number>;
 }
 
 export interface BuildStats {
@@ -267,6 +272,10 @@ const ALPHA = new Int32Array(0x10000);
  * distance is known to exceed it.
  */
 export function levenshtein(a: string, b: string, max?: number): number {
+  return levenshteinDistance(a, b, max);
+}
+
+function levenshteinDistance(a: string, b: string, max?: number): number {
   const cap = max === undefined || !Number.isFinite(max) ? Number.MAX_SAFE_INTEGER - 1 : Math.max(0, Math.floor(max));
   if (a === b) return 0;
   let la = a.length;
@@ -584,7 +593,7 @@ export function buildTriplets(
     }
     const hash = promptHash(row.prefix, row.suffix, row.filePath);
     const split = splitOf(hash, validationFraction);
-    for (const t of selectPairs(s, roles, list, pairing, seed, minWeight, skipped)) {
+    for (const t of selectPairs(s, roles, list, pairing, seed, minWeight, skipped, options.distanceCache)) {
       const cr = roles[t.c]!;
       const nr = roles[t.n]!;
       const triplet: Triplet = {
@@ -767,6 +776,7 @@ function selectPairs(
   seed: number,
   minWeight: number,
   skipped: Record<string, number>,
+  cache?: Map<string, number>,
 ): Selected[] {
   const byChosen = new Map<number, PairDraft[]>();
   for (const d of drafts) {
@@ -784,17 +794,24 @@ function selectPairs(
   }
   const out: Selected[] = [];
   const text = (i: number): string => s.cands[i]!.row.text;
+  const levenshtein = (a: string, b: string, c: number, n: number): number => {
+    if (!cache) return levenshteinDistance(a, b);
+    const key = `${s.cands[c]!.row.id}\0${s.cands[n]!.row.id}`;
+    let d = cache.get(key);
+    if (d === undefined) cache.set(key, (d = levenshteinDistance(a, b)));
+    return d;
+  };
   for (const [c, list] of byChosen) {
     const pool: PairDraft[] = [];
     for (const d of list) {
-      if (d.strong || d.hard) out.push({ ...d, pairing: 'all', distance: levenshtein(text(c), text(d.n)) });
+      if (d.strong || d.hard) out.push({ ...d, pairing: 'all', distance: levenshtein(text(c), text(d.n), c, d.n) });
       else pool.push(d);
     }
     if (pool.length <= opt.allUpTo) {
-      for (const d of pool) out.push({ ...d, pairing: 'all', distance: levenshtein(text(c), text(d.n)) });
+      for (const d of pool) out.push({ ...d, pairing: 'all', distance: levenshtein(text(c), text(d.n), c, d.n) });
       continue;
     }
-    const measured = pool.map((d) => ({ d, distance: levenshtein(text(c), text(d.n)) }));
+    const measured = pool.map((d) => ({ d, distance: levenshtein(text(c), text(d.n), c, d.n) }));
     measured.sort((p, q) => p.distance - q.distance || p.d.n - q.d.n);
     const nearest = Math.max(0, Math.min(opt.nearest, measured.length));
     for (let i = 0; i < nearest; i++) out.push({ ...measured[i]!.d, pairing: 'nearest', distance: measured[i]!.distance });

@@ -123,7 +123,9 @@ export async function runTrainingJob(input: TrainJobInput, onProgress: (p: Train
     store.close();
   }
   const { requests, events, outcomes } = loaded;
-  const build = (scores?: ReadonlyMap<string, number>) => buildTriplets(requests, events, outcomes, { seed: input.seed, ...(scores ? { scores } : {}) });
+  // The rounds rebuild the same pairs with other scores: edit distances are measured once.
+  const distanceCache = new Map<string, number>();
+  const build = (scores?: ReadonlyMap<string, number>) => buildTriplets(requests, events, outcomes, { seed: input.seed, distanceCache, ...(scores ? { scores } : {}) });
   const first = build();
   const tripletTotal = first.triplets.length;
   if (input.trigger === 'background' && input.previousTripletTotal !== undefined) {
