@@ -23,6 +23,7 @@ import { parseArgs } from 'node:util';
 import { EngineClient } from './client';
 import { paths, readEngineInfo } from './discovery';
 import { runBench } from './bench/humaneval';
+import { simulateUserCommand } from './bench/simulateCommand';
 import { exportTriplets, listTriplets } from './dataset';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
@@ -73,6 +74,8 @@ Options:
   bench:    --problems problems.jsonl --samples codegen16b_samples.jsonl
             --tests codegen16b_generated_tests.jsonl [--labels codegen16b_labels.jsonl]
             [--json] [--picks-out FILE] [--cache-dir DIR (default DATA_DIR/bench-cache)] [--limit N tasks]
+            --simulate-user --problems P --samples S [--labels L] [--seeds 1,2,3] [--window 20] [--limit N tasks]
+              [--out FILE.json] [--svg-out FILE.svg]: a simulated developer teaching a real engine vs training off
 The data commands (events, triplets, export, purge) go through the running engine when
 there is one, and open the store directly otherwise; they never start an engine.
 `;
@@ -146,6 +149,10 @@ async function main(argv: string[]): Promise<void> {
         margin: { type: 'string' },
         'train-idle-ms': { type: 'string' },
         'train-check-ms': { type: 'string' },
+        'simulate-user': { type: 'boolean' },
+        seeds: { type: 'string' },
+        window: { type: 'string' },
+        'svg-out': { type: 'string' },
       },
     });
   } catch (e) {
@@ -475,6 +482,7 @@ async function purge(dataDir: string, yes: boolean): Promise<void> {
 }
 
 async function bench(dataDir: string, v: Record<string, string | boolean | undefined>): Promise<void> {
+  if (v['simulate-user']) return simulateUserCommand(dataDir, v, __filename);
   for (const k of ['problems', 'samples', 'tests'] as const) {
     if (typeof v[k] !== 'string') fail(`bench needs --${k} FILE (see winnow --help)`, 2);
     if (!fs.existsSync(v[k] as string)) fail(`--${k}: no such file ${v[k] as string}`, 2);
