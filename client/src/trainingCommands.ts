@@ -72,7 +72,7 @@ export function retrainRanker(ctx: Ctx): Cmd {
         ctx.log.info(`training ${start.jobId} cancelled (${followed.cancelled ? 'stopped' : 'it had already ended'})`);
         void vscode.window
           .showInformationMessage(
-            followed.cancelled ? 'Winnow: training cancelled; nothing changed (the ranker is the one it was).' : 'Winnow: the training had already ended when it was cancelled.',
+            followed.cancelled ? 'Winnow: training cancelled; nothing changed.' : 'Winnow: the training had already ended when it was cancelled.',
           )
           .then(undefined, ctx.logError('train message'));
         return;

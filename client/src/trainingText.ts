@@ -38,12 +38,17 @@ const PHASES: Record<TrainPhase, string> = {
   saving: 'saving the new version',
 };
 
-/** One line for the progress notification: phase, round k of K, epoch, pairs, held-out accuracy. */
+/**
+ * One line for the progress notification: phase, round k of K, epoch, pairs, this round's
+ * accuracy so far (on its early-stopping pairs) and the held-out accuracy of the last round done.
+ */
 export function progressText(p: TrainProgress): string {
   const parts = [PHASES[p.phase] ?? p.phase, `round ${p.round + 1} of ${p.rounds + 1}`];
-  if (p.maxEpochs > 0 && (p.phase === 'training' || p.epoch > 0)) parts.push(`epoch ${p.epoch} of ${p.maxEpochs}`);
+  if (p.maxEpochs > 0 && p.phase === 'training') parts.push(`epoch ${p.epoch} of ${p.maxEpochs}`);
   if (p.trainPairs > 0 || p.heldOutPairs > 0) parts.push(`${p.trainPairs} pairs (${p.heldOutPairs} held out)`);
-  if (p.heldOutAccuracy !== undefined) parts.push(`held-out accuracy ${pct(p.heldOutAccuracy)}`);
+  if (p.heldOutAccuracy !== undefined && p.phase === 'training') parts.push(`accuracy ${pct(p.heldOutAccuracy)} on early-stopping pairs`);
+  const done = p.completedRounds?.at(-1);
+  if (done) parts.push(`held-out accuracy ${pct(done.heldOutAccuracy)} after round ${done.round + 1}`);
   return parts.join(' · ');
 }
 

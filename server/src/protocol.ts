@@ -154,8 +154,10 @@ export interface TrainProgress {
   maxEpochs: number;
   trainPairs: number;
   heldOutPairs: number;
-  /** Held-out pairwise accuracy (0..1) of the best epoch so far in this round. */
+  /** Pairwise accuracy (0..1) of the best epoch so far in this round, on the early-stopping pairs (a slice of the training prompts, not the gate's held-out pairs). */
   heldOutAccuracy?: number;
+  /** The rounds finished so far, with their held-out pairwise accuracy. */
+  completedRounds?: TrainRound[];
 }
 
 /** What one round gave. */

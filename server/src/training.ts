@@ -34,6 +34,7 @@ function progressFrom(p: EngineTrainProgress): TrainProgress {
     trainPairs: p.trainPairs,
     heldOutPairs: p.heldOutPairs,
     ...(p.heldOutAccuracy !== undefined ? { heldOutAccuracy: p.heldOutAccuracy } : {}),
+    ...(p.completedRounds ? { completedRounds: p.completedRounds.map(roundFrom) } : {}),
   };
 }
 

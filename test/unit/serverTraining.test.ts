@@ -5,7 +5,19 @@ import { engineFailureText, rankersFrom, trainStatusFrom } from '../../server/sr
 
 test('trainStatus crosses to the client with what the editor shows, and nothing else', () => {
   const reply: TrainStatusReply = {
-    running: { jobId: 'j2', trigger: 'background', startedAt: 5, phase: 'mining', round: 1, rounds: 2, epoch: 0, maxEpochs: 30, trainPairs: 10, heldOutPairs: 4 },
+    running: {
+      jobId: 'j2',
+      trigger: 'background',
+      startedAt: 5,
+      phase: 'mining',
+      round: 1,
+      rounds: 2,
+      epoch: 0,
+      maxEpochs: 30,
+      trainPairs: 10,
+      heldOutPairs: 4,
+      completedRounds: [{ round: 0, trainPairs: 10, hardNegatives: 0, epochs: 5, bestEpoch: 3, trainLoss: 0.5, heldOutAccuracy: 0.75 }],
+    },
     last: {
       jobId: 'j1',
       trigger: 'manual',
@@ -23,7 +35,7 @@ test('trainStatus crosses to the client with what the editor shows, and nothing 
     lastChange: { time: 9, version: 'builtin-2', reason: 'activated' },
   };
   const r = trainStatusFrom(reply);
-  assert.deepEqual(r.running, reply.running);
+  assert.deepEqual(r.running, { ...reply.running, completedRounds: [{ round: 0, trainPairs: 10, hardNegatives: 0, epochs: 5, bestEpoch: 3, heldOutAccuracy: 0.75 }] });
   assert.equal(r.last?.outcome, 'kept');
   assert.equal('featureSet' in (r.last ?? {}), false);
   assert.deepEqual(r.last?.rounds, [{ round: 0, trainPairs: 3, hardNegatives: 0, epochs: 5, bestEpoch: 2, heldOutAccuracy: 0.5 }]);

@@ -66,14 +66,22 @@ test('numbers: percent, signed points, how long ago', () => {
   assert.equal(ago(NOW - 24 * HOUR, NOW), '24 h ago');
 });
 
-test('progress: phase, round k of K (rounds + 1), epoch, pairs, held-out accuracy', () => {
+test('progress: phase, round k of K (rounds + 1), epoch, pairs, accuracy so far and held-out accuracy of the rounds done', () => {
   assert.equal(progressText(progress()), 'training · round 1 of 3 · epoch 4 of 20 · 812 pairs (203 held out)');
   assert.equal(
-    progressText(progress({ round: 2, epoch: 7, heldOutAccuracy: 0.712 })),
-    'training · round 3 of 3 · epoch 7 of 20 · 812 pairs (203 held out) · held-out accuracy 71.2%',
+    progressText(progress({ epoch: 7, heldOutAccuracy: 0.712 })),
+    'training · round 1 of 3 · epoch 7 of 20 · 812 pairs (203 held out) · accuracy 71.2% on early-stopping pairs',
+  );
+  const round0 = { round: 0, trainPairs: 812, hardNegatives: 0, epochs: 20, bestEpoch: 14, heldOutAccuracy: 0.731 };
+  assert.equal(
+    progressText(progress({ round: 2, epoch: 7, heldOutAccuracy: 0.75, completedRounds: [round0, { ...round0, round: 1, heldOutAccuracy: 0.742 }] })),
+    'training · round 3 of 3 · epoch 7 of 20 · 812 pairs (203 held out) · accuracy 75.0% on early-stopping pairs · held-out accuracy 74.2% after round 2',
   );
   assert.equal(progressText(progress({ phase: 'loading', epoch: 0, trainPairs: 0, heldOutPairs: 0 })), 'loading triplets · round 1 of 3');
-  assert.equal(progressText(progress({ phase: 'mining', round: 1, epoch: 0, heldOutAccuracy: 0.7 })), 'mining hard negatives · round 2 of 3 · 812 pairs (203 held out) · held-out accuracy 70.0%');
+  assert.equal(
+    progressText(progress({ phase: 'mining', round: 1, epoch: 17, heldOutAccuracy: 0.7, completedRounds: [round0] })),
+    'mining hard negatives · round 2 of 3 · 812 pairs (203 held out) · held-out accuracy 73.1% after round 1',
+  );
   assert.equal(progressText(progress({ rounds: 0 })), 'training · round 1 of 1 · epoch 4 of 20 · 812 pairs (203 held out)');
 });
 
