@@ -467,6 +467,35 @@ export class E2E {
     });
   }
 
+  /**
+   * Runs a command from the command palette as a person does: F1, its title, Enter (Ctrl+P
+   * and Ctrl+Shift+P are the browser's). Waits for the palette to list the command first.
+   */
+  async runCommand(title: string): Promise<void> {
+    const p = this.page;
+    await p.keyboard.press('F1');
+    const input = p.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`>${title}`);
+    await p.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10_000 });
+    await p.keyboard.press('Enter');
+  }
+
+  /** The messages of the notification toasts on screen (a progress notification's is its title, then its progress line). */
+  async notifications(): Promise<string[]> {
+    const messages = this.page.locator('.notifications-toasts .notification-toast .notification-list-item-message');
+    return (await messages.allInnerTexts()).map((t) => t.replace(/\u00a0/g, ' ').replace(/\s+/g, ' ').trim());
+  }
+
+  /** Waits (bounded, not fatal: it only makes screenshots readable) until the toasts on screen have faded in. */
+  async settledToasts(): Promise<void> {
+    const toasts = this.page.locator('.notifications-toasts .notification-toast');
+    await waitFor('the notifications to fade in', 5000, async () => {
+      const n = await toasts.count();
+      return n > 0 && (await this.page.locator('.notifications-toasts .notification-toast.notification-fade-in-done').count()) === n ? true : undefined;
+    }, 100).catch(() => undefined);
+  }
+
   /** The Winnow status bar item. */
   statusItem() {
     return this.page.locator('#workbench\\.parts\\.statusbar .statusbar-item').filter({ hasText: /Winnow/ });
