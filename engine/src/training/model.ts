@@ -379,23 +379,27 @@ export function scoreRows(model: Pick<TrainedModel, 'mean' | 'std' | 'layers'>, 
   const dim = model.mean.length;
   if (rows.length !== n * dim) throw new Error(`scoreRows: expected ${n} × ${dim} values, got ${rows.length}`);
   const out = new Float32Array(n);
-  let x = new Float64Array(dim);
+  // Buffers sized to the widest layer, reused across rows (this runs over every stored candidate).
+  const width = Math.max(dim, ...model.layers.map((l) => l.bias.length));
+  let cur = new Float64Array(width);
+  let next = new Float64Array(width);
   for (let i = 0; i < n; i++) {
-    x = new Float64Array(dim);
-    for (let j = 0; j < dim; j++) x[j] = Math.fround(((rows[i * dim + j] as number) - (model.mean[j] as number)) / (model.std[j] as number));
-    let cur: Float64Array = x;
+    for (let j = 0; j < dim; j++) cur[j] = Math.fround(((rows[i * dim + j] as number) - (model.mean[j] as number)) / (model.std[j] as number));
+    let curWidth = dim;
     for (const layer of model.layers) {
       const outW = layer.bias.length;
-      const next = new Float64Array(outW);
       for (let k = 0; k < outW; k++) next[k] = layer.bias[k] as number;
-      for (let j = 0; j < cur.length; j++) {
+      for (let j = 0; j < curWidth; j++) {
         const xj = cur[j] as number;
         if (xj === 0) continue;
         const row = layer.weights[j] as number[];
         for (let k = 0; k < outW; k++) next[k] = (next[k] as number) + xj * (row[k] as number);
       }
       if (layer.activation === 'relu') for (let k = 0; k < outW; k++) if ((next[k] as number) < 0) next[k] = 0;
+      const t = cur;
       cur = next;
+      next = t;
+      curWidth = outW;
     }
     out[i] = cur[0] as number;
   }
