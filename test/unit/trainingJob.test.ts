@@ -1,0 +1,52 @@
+/** The pure parts of a training: the promotion gate's verdict, and pairs from stored rows of one feature set. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { candidateRows, countBySource, featuresById, pairData, usablePairs } from '../../engine/src/training/data';
+import { promotionVerdict } from '../../engine/src/training/job';
+import type { RequestRow, Triplet } from '../../engine/src/triplets';
+
+test('promotion gate: promoted only with enough held-out pairs and a gain of at least the margin', () => {
+  const g = { pairs: 200, accuracy: 0.72, activeAccuracy: 0.7, activeVersion: 'builtin-2', minPairs: 50, margin: 1 };
+  const ok = promotionVerdict(g);
+  assert.equal(ok.promote, true);
+  assert.match(ok.reason, /^promoted: held-out pairwise accuracy 72\.0% vs 70\.0% for builtin-2 on the same 200 pairs \(\+2\.0 points, margin 1\)$/);
+  const small = promotionVerdict({ ...g, accuracy: 0.705 });
+  assert.equal(small.promote, false);
+  assert.match(small.reason, /a gain of 0\.5 points, less than the 1-point margin/);
+  const worse = promotionVerdict({ ...g, accuracy: 0.6 });
+  assert.equal(worse.promote, false);
+  assert.match(worse.reason, /10\.0 points worse/);
+  const few = promotionVerdict({ ...g, pairs: 49, accuracy: 0.99 });
+  assert.equal(few.promote, false);
+  assert.match(few.reason, /49 held-out pairs, the gate needs at least 50 \(winnow\.training\.minPairs\)/);
+  assert.equal(promotionVerdict({ ...g, accuracy: 0.71 }).promote, true, 'exactly the margin passes');
+});
+
+test('training pairs: only rows of the feature set being trained, split as the triplets say, counted by source', () => {
+  const f = (v: number, n = 3) => new Float32Array(n).fill(v);
+  const requests: RequestRow[] = [
+    {
+      id: 'r', time: 0, prefix: '', suffix: '', languageId: 'python', filePath: '', rankerVersion: 'builtin-2',
+      candidates: [
+        { id: 'a', rank: 0, text: 'a', score: 0, votes: 2, features: f(1), featureSet: 'fs-2' },
+        { id: 'b', rank: 1, text: 'b', score: 0, votes: 1, features: f(2), featureSet: 'fs-2' },
+        { id: 'c', rank: 2, text: 'c', score: 0, votes: 1, features: f(3, 2), featureSet: 'fs-1' },
+        { id: 'd', rank: 3, text: 'd', score: 0 },
+      ],
+    },
+  ];
+  const feats = featuresById(requests, 'fs-2', 3);
+  assert.deepEqual([...feats.keys()], ['a', 'b']);
+  assert.equal(feats.get('a')?.votes, 2);
+  const t = (chosenId: string, rejectedId: string, split: 'train' | 'validation', source: Triplet['source'] = 'accepted_vs_shown'): Triplet => ({ requestId: 'r', promptHash: 'h', chosenId, rejectedId, source, pairing: 'all', weight: 0.5, split, editDistance: 1 });
+  const u = usablePairs([t('a', 'b', 'train'), t('b', 'a', 'validation', 'pass_rate'), t('a', 'c', 'train'), t('a', 'd', 'train')], feats);
+  assert.equal(u.train.length, 1);
+  assert.equal(u.validation.length, 1);
+  assert.equal(u.otherFeatureSet, 2);
+  const d = pairData(u.train, feats, 3);
+  assert.deepEqual([...d.chosen], [1, 1, 1]);
+  assert.deepEqual([...d.rejected], [2, 2, 2]);
+  assert.deepEqual([...d.weight], [0.5]);
+  assert.equal(candidateRows(u.train, feats, 3).n, 2);
+  assert.deepEqual(countBySource(u.train, u.validation), { accepted_vs_shown: { train: 1, validation: 0 }, pass_rate: { train: 0, validation: 1 } });
+});
