@@ -16,8 +16,10 @@ import { dualAgreement, passAt1OfRanking, passAtK } from '../testsources/codet';
 import { COMMON_FORMS, examplesToAsserts, extractExamples } from '../testsources/docstring';
 import { collectGeneratedAsserts } from '../testsources/generated';
 import { cutCodeT } from '../testsources/postcut';
-import { runPythonTests, type TestCase, type TestRunResult } from '../exec/languages';
+import { runPythonTests, type TestCase, type TestResult, type TestRunResult } from '../exec/languages';
 import { WorkerPool } from '../exec/pool';
+import { cleanSample, dedupKey } from '../postprocess';
+import { runLearned, type LearnedFigures, type LearnOptions, type LearnTask, type SampleRun, type TestOutcome } from './learned';
 
 export const RUNNER_VERSION = 'bench-2';
 
@@ -39,6 +41,13 @@ export interface BenchInputs {
   limit?: number;
   seed?: number;
   onProgress?: (done: number, total: number, executed: number) => void;
+  /**
+   * The cross-validated learned ranker (learned.ts): one cross-validation per seed, `rounds`
+   * hard-negative rounds. Also labels the samples that the engine's post-processing cuts
+   * differently from the CodeT cut (run once, cached like the rest) and cross-validates the
+   * default family on the engine-post-processed candidates.
+   */
+  learned?: { seeds: number[]; rounds?: number; onProgress?: (line: string) => void; options?: Partial<Omit<LearnOptions, 'seeds' | 'rounds' | 'onProgress'>>; /** Sees the learning tasks (CodeT cut), for experiments and tests. */ tap?: (tasks: readonly LearnTask[]) => void };
 }
 
 interface Problem {
@@ -51,6 +60,9 @@ interface Problem {
 interface TaskData {
   taskId: string;
   entryPoint: string;
+  prompt: string; // the original HumanEval prompt (docstring examples included)
+  generationPrompt: string;
+  raw: string[]; // the raw samples
   program: string[]; // per sample: generation_prompt + cut sample
   hidden: string; // the hidden test + check(entry_point)
   examples: string[]; // docstring-example asserts
@@ -97,6 +109,34 @@ export interface BenchResult {
   wallMs: number;
   /** Per task: correct samples, tests found, and pass@1 of each method. */
   perTask: { taskId: string; correct: number; examples: number; generated: number; pass1: Record<string, number> }[];
+  /** The cross-validated learned ranker, when asked for (BenchInputs.learned). */
+  learned?: LearnedResult;
+}
+
+export interface LearnedResult {
+  /** On the bench's candidates (CodeT cut): both variants, both families. */
+  codetCut: LearnedFigures;
+  /** The engine's post-processing (postprocess.ts cleanSample) instead of the CodeT cut. */
+  enginePostprocess: {
+    /** Samples whose engine-post-processed text differs from the CodeT cut (beyond trailing blanks). */
+    samplesCutDifferently: number;
+    /** ... of which the engine's text is empty (the engine drops the sample). */
+    droppedEmpty: number;
+    /** Programs run for them (the rest from the cache). */
+    executed: number;
+    /** Of the differing non-empty samples: how many pass the hidden tests with each cut. */
+    differingPassCodeT: number;
+    differingPassEngine: number;
+    /** Distinct candidates per task, summed: CodeT cut vs engine. */
+    candidatesCodeT: number;
+    candidatesEngine: number;
+    /** Labelled with the engine's texts (each differing sample run against the hidden tests). */
+    random: number;
+    passAt100: number;
+    figures: LearnedFigures;
+  };
+  /** Samples whose hidden test timed out or ended the process before a visible test ran (those tests count as failed: a small leak of the hidden run into the features). */
+  hiddenEndedRun: number;
 }
 
 export interface Picks {
@@ -129,6 +169,9 @@ function loadTasks(inputs: BenchInputs): TaskData[] {
     out.push({
       taskId: s.task_id,
       entryPoint: p.entry_point,
+      prompt: p.prompt,
+      generationPrompt: s.generation_prompt,
+      raw: s.samples,
       program: s.samples.map((x) => s.generation_prompt + cutCodeT(x)),
       hidden: `${p.test}\ncheck(${p.entry_point})\n`,
       ...(() => {
@@ -190,70 +233,146 @@ function rankingOf(scores: readonly number[]): number[] {
   return scores.map((s, i) => ({ s, i })).sort((a, b) => b.s - a.s || a.i - b.i).map((x) => x.i);
 }
 
+function testsOf(task: TaskData): TestCase[] {
+  return [
+    { source: task.hidden, timeoutMs: HIDDEN_MS },
+    ...task.examples.map((source) => ({ source, timeoutMs: EXAMPLE_MS })),
+    ...task.generated.map((source) => ({ source, timeoutMs: GENERATED_MS })),
+  ];
+}
+
+/**
+ * Runs each task's programs (undefined: not run) against its tests, identical programs once,
+ * through the cache. Results per task, in program order.
+ */
+async function labelPrograms(
+  jobs: readonly { task: TaskData; programs: readonly (string | undefined)[] }[],
+  cache: Cache,
+  pool: WorkerPool,
+  counts: { done: number; executed: number; cached: number },
+  onProgress?: (done: number, total: number, executed: number) => void,
+): Promise<Map<string, (TestRunResult | undefined)[]>> {
+  const total = jobs.reduce((a, j) => a + j.programs.filter((x) => x !== undefined).length, 0);
+  const out = new Map<string, (TestRunResult | undefined)[]>();
+  await Promise.all(
+    jobs.map(async ({ task, programs }) => {
+      const tests = testsOf(task);
+      const unique = new Map<string, Promise<TestRunResult>>();
+      const results = await Promise.all(
+        programs.map((program) => {
+          if (program === undefined) return Promise.resolve(undefined);
+          let p = unique.get(program);
+          if (!p) {
+            const key = keyOf(program, tests);
+            const hit = cache.lookup(key);
+            if (hit) {
+              counts.cached++;
+              p = Promise.resolve(hit);
+            } else {
+              p = runPythonTests(program, tests, { perTestMs: HIDDEN_MS, totalMs: CANDIDATE_MS, pool }).then((r) => {
+                counts.executed++;
+                cache.store(key, r);
+                return r;
+              });
+            }
+            unique.set(program, p);
+          }
+          return p.then((r) => {
+            counts.done++;
+            onProgress?.(counts.done, total, counts.executed);
+            return r;
+          });
+        }),
+      );
+      out.set(task.taskId, results);
+    }),
+  );
+  return out;
+}
+
+function outcomeOfRun(task: TaskData, r: TestRunResult): SampleOutcome {
+  const at = (i: number) => r.results[i]?.passed === true;
+  return {
+    passed: at(0),
+    examplesPassed: task.examples.map((_, i) => at(1 + i)),
+    generatedPassed: task.generated.map((_, i) => at(1 + task.examples.length + i)),
+    syntaxError: r.syntaxError !== undefined,
+    timedOut: r.timedOut,
+  };
+}
+
+/** One visible test's outcome for the learned ranker's features: a test that never ran failed, without an error of its own. */
+function testOutcome(t: TestResult | undefined): TestOutcome {
+  const ran = t !== undefined && t.skipped !== true;
+  const passed = t?.passed === true;
+  return { passed, timedOut: ran && t.timedOut === true, raised: ran && !passed && t.error !== undefined && !/^AssertionError/.test(t.error) };
+}
+
+/** What a ranker may see of a run (and its label): never the hidden test's own outcome beyond the label. */
+export function sampleRunOf(examples: number, generated: number, r: TestRunResult): SampleRun {
+  return {
+    hidden: r.results[0]?.passed === true,
+    syntaxError: r.syntaxError !== undefined,
+    programError: r.programError !== undefined,
+    programTimedOut: r.programError !== undefined && r.timedOut,
+    examples: Array.from({ length: examples }, (_, i) => testOutcome(r.results[1 + i])),
+    generated: Array.from({ length: generated }, (_, i) => testOutcome(r.results[1 + examples + i])),
+  };
+}
+
+/** The bench's candidate text of a raw sample: the CodeT cut, trailing blanks trimmed (as the engine trims). */
+function codetText(raw: string): string {
+  return cutCodeT(raw).replace(/\s+$/, '');
+}
+
 export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResult; picks: Picks[] }> {
   const t0 = Date.now();
   const tasks = loadTasks(inputs);
   const cache = new Cache(inputs.cacheDir);
   const pool = new WorkerPool();
   const total = tasks.reduce((a, t) => a + t.program.length, 0);
-  let done = 0;
-  let executed = 0;
-  let cached = 0;
+  const counts = { done: 0, executed: 0, cached: 0 };
   const outcomes = new Map<string, SampleOutcome[]>();
+  let runs = new Map<string, (TestRunResult | undefined)[]>();
+  /** Engine post-processing: per task, per sample, the engine's text and its run. */
+  const engineSide = new Map<string, { text: string | undefined; run: TestRunResult | undefined; differs: boolean }[]>();
+  const engineCounts = { done: 0, executed: 0, cached: 0 };
   try {
-    await Promise.all(
-      tasks.map(async (task) => {
-        const tests: TestCase[] = [
-          { source: task.hidden, timeoutMs: HIDDEN_MS },
-          ...task.examples.map((source) => ({ source, timeoutMs: EXAMPLE_MS })),
-          ...task.generated.map((source) => ({ source, timeoutMs: GENERATED_MS })),
-        ];
-        // Identical programs run once.
-        const unique = new Map<string, Promise<TestRunResult>>();
-        const results = await Promise.all(
-          task.program.map((program) => {
-            let p = unique.get(program);
-            if (!p) {
-              const key = keyOf(program, tests);
-              const hit = cache.lookup(key);
-              if (hit) {
-                cached++;
-                p = Promise.resolve(hit);
-              } else {
-                p = runPythonTests(program, tests, { perTestMs: HIDDEN_MS, totalMs: CANDIDATE_MS, pool }).then((r) => {
-                  executed++;
-                  cache.store(key, r);
-                  return r;
-                });
-              }
-              unique.set(program, p);
-            }
-            return p.then((r) => {
-              done++;
-              inputs.onProgress?.(done, total, executed);
-              return r;
-            });
-          }),
-        );
-        outcomes.set(
-          task.taskId,
-          results.map((r) => {
-            const at = (i: number) => r.results[i]?.passed === true;
-            return {
-              passed: at(0),
-              examplesPassed: task.examples.map((_, i) => at(1 + i)),
-              generatedPassed: task.generated.map((_, i) => at(1 + task.examples.length + i)),
-              syntaxError: r.syntaxError !== undefined,
-              timedOut: r.timedOut,
-            };
-          }),
-        );
-      }),
+    runs = await labelPrograms(
+      tasks.map((task) => ({ task, programs: task.program })),
+      cache,
+      pool,
+      counts,
+      inputs.onProgress,
     );
+    for (const task of tasks) outcomes.set(task.taskId, (runs.get(task.taskId) ?? []).map((r) => outcomeOfRun(task, r as TestRunResult)));
+    if (inputs.learned) {
+      // The samples the engine's post-processing cuts differently get their own run.
+      const jobs = tasks.map((task) => {
+        const ctx = { prefix: task.prompt, suffix: '', languageId: 'python' };
+        const texts = task.raw.map((raw) => {
+          const e = cleanSample(raw, ctx);
+          return e.trim().length === 0 ? undefined : e;
+        });
+        const differs = task.raw.map((raw, i) => texts[i] === undefined || dedupKey(texts[i] as string) !== dedupKey(codetText(raw)));
+        const programs = texts.map((e, i) => (e !== undefined && differs[i] ? `${task.generationPrompt}${e}\n` : undefined));
+        return { task, programs, texts, differs };
+      });
+      const extra = await labelPrograms(jobs, cache, pool, engineCounts);
+      for (const j of jobs) {
+        const mine = runs.get(j.task.taskId) ?? [];
+        const theirs = extra.get(j.task.taskId) ?? [];
+        engineSide.set(
+          j.task.taskId,
+          j.texts.map((text, i) => ({ text, differs: j.differs[i] === true, run: text === undefined ? undefined : j.differs[i] ? theirs[i] : mine[i] })),
+        );
+      }
+    }
   } finally {
     cache.close();
     pool.close();
   }
+  const { executed, cached } = counts;
 
   const picks: Picks[] = [];
   const per = { random: [], docstringFilter: [], doctestFilter: [], commonFormsFilter: [], codet: [], docstringFilterThenCodet: [], doctestFilterThenCodet: [], commonFormsFilterThenCodet: [] } as Record<keyof Omit<MethodFigures, 'passAt10' | 'passAt100'>, { scores: number[]; labels: boolean[] }[]>;
@@ -328,6 +447,76 @@ export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResu
     labelAgreement = { agree, total: n, fraction: n > 0 ? agree / n : 0, disagreements };
   }
 
+  let learned: LearnedResult | undefined;
+  if (inputs.learned) {
+    const opts = { ...inputs.learned.options, seeds: inputs.learned.seeds, ...(inputs.learned.rounds !== undefined ? { rounds: inputs.learned.rounds } : {}), ...(inputs.learned.onProgress ? { onProgress: inputs.learned.onProgress } : {}) };
+    const learnTask = (task: TaskData, texts: (string | undefined)[], rs: (TestRunResult | undefined)[]): LearnTask => ({
+      taskId: task.taskId,
+      prefix: task.prompt,
+      texts,
+      runs: rs.map((r) => (r ? sampleRunOf(task.examples.length, task.generated.length, r) : { hidden: false, syntaxError: false, programError: false, programTimedOut: false, examples: [], generated: [] })),
+      exampleTexts: task.examples,
+      generatedTexts: task.generated,
+      generatedCounts: task.generatedCounts,
+    });
+    const codetTasks = tasks.map((task) => learnTask(task, task.raw.map(codetText), runs.get(task.taskId) ?? []));
+    inputs.learned.tap?.(codetTasks);
+    const codetCut = runLearned(codetTasks, opts);
+    for (const p of codetCut.picks) picks.push(p);
+    const engineTasks = tasks.map((task) => {
+      const side = engineSide.get(task.taskId) ?? [];
+      return learnTask(task, side.map((x) => x.text), side.map((x) => x.run));
+    });
+    const engine = runLearned(engineTasks, { ...opts, families: [codetCut.figures.defaultFamily] });
+    for (const p of engine.picks) picks.push({ ...p, method: `postprocess:${p.method}` });
+    let differing = 0;
+    let dropped = 0;
+    let passC = 0;
+    let passE = 0;
+    let random = 0;
+    let any = 0;
+    for (const [ti, task] of engineTasks.entries()) {
+      const side = engineSide.get(task.taskId) ?? [];
+      const codetRuns = codetTasks[ti]?.runs ?? [];
+      side.forEach((x, i) => {
+        if (!x.differs) return;
+        differing++;
+        if (x.text === undefined) dropped++;
+        else {
+          if (codetRuns[i]?.hidden) passC++;
+          if (task.runs[i]?.hidden) passE++;
+        }
+      });
+      const kept = task.runs.filter((_, i) => task.texts[i] !== undefined);
+      random += kept.length > 0 ? kept.filter((r) => r.hidden).length / kept.length : 0;
+      if (kept.some((r) => r.hidden)) any++;
+    }
+    const distinct = (ts: readonly LearnTask[]) => ts.reduce((a, t) => a + new Set(t.texts.flatMap((x) => (x === undefined ? [] : [dedupKey(x)]))).size, 0);
+    let hiddenEndedRun = 0;
+    for (const task of tasks) {
+      for (const r of runs.get(task.taskId) ?? []) {
+        const h = r?.results[0];
+        if (r && h && !h.passed && (h.timedOut || r.crashed !== undefined) && r.results.slice(1).some((t) => t.skipped)) hiddenEndedRun++;
+      }
+    }
+    learned = {
+      codetCut: codetCut.figures,
+      enginePostprocess: {
+        samplesCutDifferently: differing,
+        droppedEmpty: dropped,
+        differingPassCodeT: passC,
+        differingPassEngine: passE,
+        candidatesCodeT: distinct(codetTasks),
+        candidatesEngine: distinct(engineTasks),
+        executed: engineCounts.executed,
+        random: (100 * random) / Math.max(1, tasks.length),
+        passAt100: (100 * any) / Math.max(1, tasks.length),
+        figures: engine.figures,
+      },
+      hiddenEndedRun,
+    };
+  }
+
   const result: BenchResult = {
     tasks: tasks.length,
     samples: total,
@@ -350,6 +539,7 @@ export async function runBench(inputs: BenchInputs): Promise<{ result: BenchResu
     cached,
     wallMs: Date.now() - t0,
     perTask,
+    ...(learned ? { learned } : {}),
   };
   return { result, picks };
 }
