@@ -8,7 +8,7 @@
  *   winnow triplets --data-dir D [--json] [--limit N]
  *   winnow export   --data-dir D --out FILE.jsonl
  *   winnow purge    --data-dir D --yes
- *   winnow bench    --problems P --samples S --tests T [--labels L] [--json] [--picks-out F] [--cache-dir D] [--limit N]
+ *   winnow bench    --problems P --samples S --tests T [--labels L] [--json] [--picks-out F] [--cache-dir D] [--limit N] [--seed N | --seeds A,B] [--rounds K]
  *   winnow train    --data-dir D [--rounds K] [--seed N] [--min-pairs N] [--margin P] [--json]
  *   winnow rankers  --data-dir D [--json]
  *   winnow activate VERSION --data-dir D [--json]
@@ -74,6 +74,11 @@ Options:
   bench:    --problems problems.jsonl --samples codegen16b_samples.jsonl
             --tests codegen16b_generated_tests.jsonl [--labels codegen16b_labels.jsonl]
             [--json] [--picks-out FILE] [--cache-dir DIR (default DATA_DIR/bench-cache)] [--limit N tasks]
+            [--seed N | --seeds 1,2,3 (default 1)] [--rounds K hard-negative rounds (default 2)]
+            methods: random, codet, the docstring filters (then CodeT), pass@k; builtin (the built-in
+            ranker on the engine's features); ranker and ranker_no_docstring (the learned ranker,
+            5-fold cross-validated by task, no docstring features for the second; @roundK per round);
+            postprocess:* (the same on the engine's post-processing instead of the CodeT cut)
             --simulate-user --problems P --samples S [--labels L] [--seeds 1,2,3] [--window 20] [--limit N tasks]
               [--out FILE.json] [--svg-out FILE.svg]: a simulated developer teaching a real engine vs training off
 The data commands (events, triplets, export, purge) go through the running engine when
@@ -489,6 +494,12 @@ async function bench(dataDir: string, v: Record<string, string | boolean | undef
   }
   const limit = v.limit === undefined ? undefined : Number(v.limit);
   if (limit !== undefined && !(Number.isInteger(limit) && limit > 0)) fail('--limit must be a positive integer', 2);
+  // The cross-validated learned ranker: --seed N (default 1) or --seeds 1,2,3; --rounds K hard-negative rounds (default 2).
+  const seedText = typeof v.seeds === 'string' ? v.seeds : typeof v.seed === 'string' ? v.seed : '1';
+  const seeds = seedText.split(',').map((x) => Number(x.trim()));
+  if (seeds.length === 0 || !seeds.every((x) => Number.isInteger(x) && x >= 0 && x < 2 ** 31)) fail('--seed/--seeds must be integers from 0 to 2^31-1 (--seeds: comma-separated)', 2);
+  const rounds = v.rounds === undefined ? 2 : Number(v.rounds);
+  if (!(Number.isInteger(rounds) && rounds >= 0 && rounds <= 10)) fail('--rounds must be an integer from 0 to 10', 2);
   const tty = process.stderr.isTTY;
   let lastShown = 0;
   const t0 = Date.now();
@@ -499,6 +510,7 @@ async function bench(dataDir: string, v: Record<string, string | boolean | undef
     ...(typeof v.labels === 'string' ? { labels: path.resolve(v.labels) } : {}),
     cacheDir: path.resolve(typeof v['cache-dir'] === 'string' ? v['cache-dir'] : path.join(dataDir, 'bench-cache')),
     ...(limit ? { limit } : {}),
+    learned: { seeds, rounds, ...(v.json ? {} : { onProgress: (line: string) => tty && process.stderr.write(`\r${line.padEnd(100)}`) }) },
     onProgress: (done, total, executed) => {
       const now = Date.now();
       if (done !== total && now - lastShown < (tty ? 250 : 10_000)) return;
@@ -540,6 +552,25 @@ async function bench(dataDir: string, v: Record<string, string | boolean | undef
   if (result.labelAgreement) {
     const a = result.labelAgreement;
     process.stdout.write(`Labels agree with the reference on ${a.agree}/${a.total} candidates (${(100 * a.fraction).toFixed(2)}%).\n`);
+  }
+  if (result.learned) {
+    const L = result.learned.codetCut;
+    const fmt = (x: { mean: number; min: number; max: number }) => (L.seeds.length > 1 ? `${x.mean.toFixed(1)} (${x.min.toFixed(1)}–${x.max.toFixed(1)})` : x.mean.toFixed(1));
+    const names: Record<string, string> = { all: 'ranker', noDocstring: 'ranker_no_docstring' };
+    const rounds = Array.from({ length: L.rounds + 1 }, (_, r) => `round ${r}`);
+    let out = `\nLearned ranker, ${L.folds}-fold cross-validation by task, seeds ${L.seeds.join(',')}: pass@1 per hard-negative round (mean (min–max) over seeds); held-out pairwise accuracy of the last round\n`;
+    out += `| method | family | ${rounds.join(' | ')} | pairwise acc. |\n| --- | --- |${rounds.map(() => ' ---: |').join('')} ---: |\n`;
+    for (const [variant, byFamily] of Object.entries(L.figures)) {
+      for (const [family, rs] of Object.entries(byFamily)) {
+        out += `| ${names[variant] ?? variant} | ${family}${family === L.defaultFamily ? ' (default)' : ''} | ${rs.map((r) => fmt(r.pass1)).join(' | ')} | ${fmt((rs[rs.length - 1] ?? rs[0])!.pairwiseAccuracy)} |\n`;
+      }
+    }
+    out += `| builtin (no training) | linear | ${rounds.map(() => L.builtin.pass1.toFixed(1)).join(' | ')} | ${L.builtin.pairwiseAccuracy.toFixed(1)} |\n`;
+    const e = result.learned.enginePostprocess;
+    out +=
+      `\nThe engine's post-processing cuts ${e.samplesCutDifferently} samples differently from the CodeT cut (${e.droppedEmpty} become empty); of the other ${e.samplesCutDifferently - e.droppedEmpty}, ${e.differingPassCodeT} pass with the CodeT cut and ${e.differingPassEngine} with the engine's. ` +
+      `With the engine's candidates: random ${e.random.toFixed(1)}, pass@100 ${e.passAt100.toFixed(1)}, ranker ${fmt((e.figures.figures.all?.[e.figures.defaultFamily] ?? []).at(-1)?.pass1 ?? { mean: NaN, min: NaN, max: NaN })}, builtin ${e.figures.builtin.pass1.toFixed(1)}.\n`;
+    process.stdout.write(out);
   }
 }
 
