@@ -80,7 +80,8 @@ Options:
             5-fold cross-validated by task, no docstring features for the second; @roundK per round);
             postprocess:* (the same on the engine's post-processing instead of the CodeT cut)
             --simulate-user --problems P --samples S [--labels L] [--seeds 1,2,3] [--window 20] [--limit N tasks]
-              [--out FILE.json] [--svg-out FILE.svg]: a simulated developer teaching a real engine vs training off
+              [--execute] [--out FILE.json] [--svg-out FILE.svg]: a simulated developer teaching a real
+              engine vs training off (--execute: the engine runs the docstring's examples)
 The data commands (events, triplets, export, purge) go through the running engine when
 there is one, and open the store directly otherwise; they never start an engine.
 `;
@@ -155,6 +156,7 @@ async function main(argv: string[]): Promise<void> {
         'train-idle-ms': { type: 'string' },
         'train-check-ms': { type: 'string' },
         'simulate-user': { type: 'boolean' },
+        execute: { type: 'boolean' },
         seeds: { type: 'string' },
         window: { type: 'string' },
         'svg-out': { type: 'string' },

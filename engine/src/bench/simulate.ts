@@ -17,9 +17,14 @@
  *
  * "Passes" is decided from the reference labels (codegen16b_labels.jsonl) when the engine's
  * post-processed text equals (trailing whitespace aside) the CodeT cut of a labelled sample
- * whose labels agree, and otherwise by running generation_prompt + candidate against the hidden
+ * whose labels agree, and otherwise by running the prompt + candidate against the hidden
  * tests + check(entry_point) in the sandboxed runner (runPythonTests), cached in SQLite by
  * content hash.
+ *
+ * Without execution (the extension's default asks first) the prompt is the pool's
+ * generation_prompt, whose docstring examples CodeT removed; with `execute` it is HumanEval's
+ * prompt, examples included, and the engines run the candidates against them as they would in
+ * a trusted workspace with winnow.execution.enabled: on.
  *
  * Two engines see the same stream side by side: one learning (background training on: `auto`,
  * low thresholds; between windows of arrivals the simulator goes idle until the engine's
@@ -61,6 +66,12 @@ export interface SimulateOptions {
   /** Arrivals per window (the figure's x step, and how often the learning engine may train). */
   window: number;
   n: number;
+  /**
+   * Ask the engine to run the candidates against the docstring's examples (the request's
+   * `execute`, what `winnow.execution.enabled: on` sends in a trusted workspace). Off by
+   * default, as the extension's default asks first.
+   */
+  execute?: boolean;
   /** Times the developer cycles to the next candidate before dismissing. */
   maxCycles: number;
   /** Training settings the learning engine gets with every completion (auto is forced on). */
@@ -138,6 +149,8 @@ export interface SimulateResult {
   passSize: number;
   window: number;
   arrivalsPerSeed: number;
+  /** Whether the engines ran the candidates against the docstring's examples. */
+  execute: boolean;
   windows: WindowRow[];
   /** Per phase: top-1 in percent (mean over seeds), per seed too. */
   phases: { name: string; from: number; to: number; learning: number; off: number; perSeed: { seed: number; learning: number; off: number }[] }[];
@@ -150,6 +163,7 @@ export interface SimulateResult {
 
 interface Problem {
   task_id: string;
+  prompt: string;
   entry_point: string;
   test: string;
 }
@@ -160,6 +174,18 @@ interface Task {
   hidden: string;
   /** trimEnd(CodeT cut of a sample) → label, only where every sample with that text agrees. */
   labelled: Map<string, boolean>;
+  samples: string[];
+}
+
+/**
+ * The recorded pool the engines replay: the shared one, or with execution a copy keyed by the
+ * prompts the simulation sends (the same samples under HumanEval's prompt with its examples).
+ */
+function poolFor(o: SimulateOptions, tasks: readonly Task[], work: string): string {
+  if (!o.execute) return o.samples;
+  const file = path.join(work, 'pool-with-examples.jsonl');
+  fs.writeFileSync(file, tasks.map((t) => JSON.stringify({ task_id: t.taskId, generation_prompt: t.prompt, samples: t.samples })).join('\n') + '\n');
+  return file;
 }
 
 function readJsonl<T>(file: string): T[] {
@@ -191,7 +217,10 @@ function loadTasks(o: SimulateOptions): Task[] {
       });
       for (const k of conflicted) labelled.delete(k);
     }
-    tasks.push({ taskId: s.task_id, prompt: s.generation_prompt, hidden: `${p.test}\ncheck(${p.entry_point})\n`, labelled });
+    // With execution the developer's file holds the docstring's examples (HumanEval's prompt);
+    // the pool's generation_prompt has them removed (CodeT's setting), so the engine would find
+    // nothing to run.
+    tasks.push({ taskId: s.task_id, prompt: o.execute ? p.prompt : s.generation_prompt, hidden: `${p.test}\ncheck(${p.entry_point})\n`, labelled, samples: s.samples });
     if (o.limit && tasks.length >= o.limit) break;
   }
   return tasks;
@@ -314,7 +343,7 @@ export function streamOf(taskCount: number, seed: number, window: number): { ord
   return { order, passSize };
 }
 
-function completeRequest(o: SimulateOptions, task: Task, genSeed: number, training: TrainingSettings): CompleteRequest {
+function completeRequest(o: SimulateOptions, pool: string, task: Task, genSeed: number, training: TrainingSettings): CompleteRequest {
   return {
     prefix: task.prompt,
     suffix: '',
@@ -322,16 +351,17 @@ function completeRequest(o: SimulateOptions, task: Task, genSeed: number, traini
     filePath: `/home/dev/humaneval/${task.taskId.replace(/[^A-Za-z0-9]+/g, '_')}.py`,
     n: o.n,
     budgetMs: 10_000,
-    generator: { backend: 'recorded', recordedPool: o.samples, seed: genSeed },
+    generator: { backend: 'recorded', recordedPool: pool, seed: genSeed },
     dataset: { enabled: true, maxSizeMB: 1000 },
+    ...(o.execute ? { execute: true } : {}),
     training,
   };
 }
 
 /** One arrival: the completion, the developer's look at up to 1 + maxCycles candidates, the events. */
-async function arrive(o: SimulateOptions, engine: Engine, judge: Judge, task: Task, genSeed: number, training: TrainingSettings): Promise<Omit<ArrivalRecord, 'index' | 'pass' | 'taskId' | 'seed'>> {
+async function arrive(o: SimulateOptions, pool: string, engine: Engine, judge: Judge, task: Task, genSeed: number, training: TrainingSettings): Promise<Omit<ArrivalRecord, 'index' | 'pass' | 'taskId' | 'seed'>> {
   const t0 = performance.now();
-  const r: CompleteReply = await engine.client.request('complete', completeRequest(o, task, genSeed, training), 20_000);
+  const r: CompleteReply = await engine.client.request('complete', completeRequest(o, pool, task, genSeed, training), 60_000);
   const latencyMs = Math.round(performance.now() - t0);
   const verdicts = await Promise.all(r.candidates.map((c) => judge.passes(task, c.text)));
   const events: FeedbackEvent[] = [];
@@ -399,7 +429,7 @@ async function awaitBackgroundTraining(o: SimulateOptions, engine: Engine, since
   }
 }
 
-async function runOne(o: SimulateOptions, tasks: Task[], judge: Judge, seed: number, mode: Mode, dataDir: string): Promise<RunRecord> {
+async function runOne(o: SimulateOptions, pool: string, tasks: Task[], judge: Judge, seed: number, mode: Mode, dataDir: string): Promise<RunRecord> {
   const t0 = Date.now();
   const { order } = streamOf(tasks.length, seed, o.window);
   const training: TrainingSettings = mode === 'learning' ? { ...o.training, auto: true } : { ...o.training, auto: false };
@@ -412,7 +442,7 @@ async function runOne(o: SimulateOptions, tasks: Task[], judge: Judge, seed: num
       const task = tasks[a.task]!;
       // The generator seed differs per arrival (and seed): a repeated task draws other samples.
       const genSeed = seed * 100_000 + index;
-      const x = await arrive(o, engine, judge, task, genSeed, training);
+      const x = await arrive(o, pool, engine, judge, task, genSeed, training);
       arrivals.push({ index, pass: a.pass, taskId: task.taskId, seed, ...x });
       const endOfWindow = (index + 1) % o.window === 0 && index + 1 < order.length;
       if (endOfWindow) {
@@ -439,7 +469,7 @@ async function runOne(o: SimulateOptions, tasks: Task[], judge: Judge, seed: num
 const pct = (xs: readonly boolean[]) => (xs.length === 0 ? 0 : (100 * xs.filter(Boolean).length) / xs.length);
 const mean = (xs: readonly number[]) => (xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-export function summarize(runs: RunRecord[], seeds: number[], window: number, passSize: number, tasks: number, judged: SimulateResult['judged'], wallMs: number): SimulateResult {
+export function summarize(runs: RunRecord[], seeds: number[], window: number, passSize: number, tasks: number, judged: SimulateResult['judged'], wallMs: number): Omit<SimulateResult, 'execute'> {
   const of = (seed: number, mode: Mode) => runs.find((r) => r.seed === seed && r.mode === mode)?.arrivals ?? [];
   const total = of(seeds[0]!, 'off').length;
   const windows: WindowRow[] = [];
@@ -492,14 +522,16 @@ export async function runSimulation(o: SimulateOptions): Promise<SimulateResult>
   if (tasks.length < 2) throw new Error('the simulation needs at least 2 tasks');
   const { passSize } = streamOf(tasks.length, o.seeds[0] ?? 1, o.window);
   const work = o.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-simulate-'));
+  fs.mkdirSync(work, { recursive: true });
   const judge = new Judge(o.cacheDir);
   const runs: RunRecord[] = [];
   try {
+    const pool = poolFor(o, tasks, work);
     for (const seed of o.seeds) {
       // The learning engine and the baseline see the same stream side by side.
       const [learning, off] = await Promise.all([
-        runOne(o, tasks, judge, seed, 'learning', path.join(work, `seed${seed}-learning`)),
-        runOne(o, tasks, judge, seed, 'off', path.join(work, `seed${seed}-off`)),
+        runOne(o, pool, tasks, judge, seed, 'learning', path.join(work, `seed${seed}-learning`)),
+        runOne(o, pool, tasks, judge, seed, 'off', path.join(work, `seed${seed}-off`)),
       ]);
       runs.push(learning, off);
     }
@@ -507,7 +539,7 @@ export async function runSimulation(o: SimulateOptions): Promise<SimulateResult>
     judge.close();
     if (!o.workDir && !o.keepWorkDir) fs.rmSync(work, { recursive: true, force: true });
   }
-  return summarize(runs, o.seeds, o.window, passSize, tasks.length, judge.counts, Date.now() - t0);
+  return { ...summarize(runs, o.seeds, o.window, passSize, tasks.length, judge.counts, Date.now() - t0), execute: o.execute === true };
 }
 
 /** The table BENCHMARKS.md shows. */
@@ -524,7 +556,7 @@ export function describeSimulation(r: SimulateResult): string {
   lines.push('');
   const g = r.lastThird;
   lines.push(`Goal (last third, learning ≥ off + 5 points): ${g.met ? 'met' : 'missed'}: ${f(g.learning)} vs ${f(g.off)}, ${g.gain >= 0 ? '+' : ''}${f(g.gain)} points.`);
-  lines.push(`${r.tasks} tasks, ${r.passSize} per pass, ${r.arrivalsPerSeed} arrivals per seed, seeds ${r.seeds.join(', ')}; verdicts: ${r.judged.fromLabels} from the labels, ${r.judged.executed} executed, ${r.judged.fromCache} from the cache; ${(r.wallMs / 1000).toFixed(0)} s.`);
+  lines.push(`${r.tasks} tasks, ${r.passSize} per pass, ${r.arrivalsPerSeed} arrivals per seed, seeds ${r.seeds.join(', ')}, execution ${r.execute ? 'on (docstring examples)' : 'off'}; verdicts: ${r.judged.fromLabels} from the labels, ${r.judged.executed} executed, ${r.judged.fromCache} from the cache; ${(r.wallMs / 1000).toFixed(0)} s.`);
   lines.push('');
   lines.push('Trainings of the learning engine (arrivals served before each):');
   for (const run of r.runs.filter((x) => x.mode === 'learning')) {
@@ -538,13 +570,13 @@ export function describeSimulation(r: SimulateResult): string {
 }
 
 /** An SVG line chart of top-1 acceptance per window (learning vs off, and the ceiling). */
-export function simulationSvg(r: SimulateResult): string {
+export function simulationSvg(r: SimulateResult, extra: { label: string; values: number[]; color: string }[] = []): string {
   const W = 900;
   const H = 480;
   const m = { l: 64, r: 24, t: 48, b: 64 };
   const n = r.windows.length;
   const x = (i: number) => m.l + (n <= 1 ? 0 : (i * (W - m.l - m.r)) / (n - 1));
-  const maxY = Math.min(100, Math.ceil(Math.max(...r.windows.flatMap((w) => [w.learning, w.off, w.ceiling]), 10) / 10) * 10 + 10);
+  const maxY = Math.min(100, Math.ceil(Math.max(...r.windows.flatMap((w) => [w.learning, w.off, w.ceiling]), ...extra.flatMap((e) => e.values), 10) / 10) * 10 + 10);
   const y = (v: number) => H - m.b - (v / maxY) * (H - m.t - m.b);
   const line = (vals: number[], color: string, dash = '') =>
     `<polyline fill="none" stroke="${color}" stroke-width="3" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${vals.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>` +
@@ -562,16 +594,21 @@ export function simulationSvg(r: SimulateResult): string {
   r.windows.forEach((w, i) => parts.push(`<text x="${x(i)}" y="${H - m.b + 20}" text-anchor="middle">${w.window}</text>`));
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 18}" text-anchor="middle">window of ${r.window} arrivals (shaded: pass 3, tasks never seen)</text>`);
   parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">top-1 acceptance, % (mean of ${r.seeds.length} seeds)</text>`);
-  parts.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">Simulated developer on HumanEval: learning engine vs training off</text>`);
+  parts.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">Simulated developer on HumanEval: learning engine vs training off (${r.execute ? 'docstring examples run' : 'no execution'})</text>`);
   parts.push(line(r.windows.map((w) => w.ceiling), '#999', '6 4'));
   parts.push(line(r.windows.map((w) => w.off), '#d62728'));
   parts.push(line(r.windows.map((w) => w.learning), '#1f77b4'));
+  for (const e of extra) parts.push(line(e.values, e.color, '2 3'));
   const lx = m.l + 16;
   const ly = m.t + 14;
-  parts.push(`<rect x="${lx - 8}" y="${ly - 14}" width="300" height="74" fill="white" stroke="#ccc"/>`);
+  parts.push(`<rect x="${lx - 8}" y="${ly - 14}" width="360" height="${74 + 22 * extra.length}" fill="white" stroke="#ccc"/>`);
   parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly}" y2="${ly}" stroke="#1f77b4" stroke-width="3"/><text x="${lx + 38}" y="${ly + 5}">learning (background training on)</text>`);
   parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly + 22}" y2="${ly + 22}" stroke="#d62728" stroke-width="3"/><text x="${lx + 38}" y="${ly + 27}">training off (built-in ranker)</text>`);
   parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${ly + 44}" y2="${ly + 44}" stroke="#999" stroke-width="3" stroke-dasharray="6 4"/><text x="${lx + 38}" y="${ly + 49}">some candidate of the 8 passes</text>`);
+  extra.forEach((e, i) => {
+    const yy = ly + 66 + 22 * i;
+    parts.push(`<line x1="${lx}" x2="${lx + 30}" y1="${yy}" y2="${yy}" stroke="${e.color}" stroke-width="3" stroke-dasharray="2 3"/><text x="${lx + 38}" y="${yy + 5}">${e.label}</text>`);
+  });
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -29,6 +29,7 @@ export async function simulateUserCommand(dataDir: string, v: Values, engineScri
   const seedsText = typeof v.seeds === 'string' ? v.seeds : '1,2,3';
   const seeds = seedsText.split(',').map((s) => Number(s.trim()));
   if (seeds.length === 0 || seeds.some((s) => !Number.isInteger(s) || s < 0 || s > 10_000)) fail('--seeds must be a comma-separated list of integers from 0 to 10000');
+  if (v.margin !== undefined && !(Number.isFinite(Number(v.margin)) && Math.abs(Number(v.margin)) <= 100)) fail('--margin must be a number of points from -100 to 100');
   const limit = v.limit === undefined ? undefined : int(v, 'limit', 0, 2, 100_000);
   const o: SimulateOptions = {
     problems: path.resolve(v.problems as string),
@@ -39,11 +40,13 @@ export async function simulateUserCommand(dataDir: string, v: Values, engineScri
     ...(limit ? { limit } : {}),
     window: int(v, 'window', 20, 1, 10_000),
     n: int(v, 'n', 8, 1, 128),
+    execute: v.execute === true,
     maxCycles: 3,
     training: {
       ...DEFAULT_SIM_TRAINING,
       minPairs: int(v, 'min-pairs', DEFAULT_SIM_TRAINING.minPairs, 0, 10_000_000),
       rounds: int(v, 'rounds', DEFAULT_SIM_TRAINING.rounds, 0, 10),
+      promotionMargin: v.margin === undefined ? DEFAULT_SIM_TRAINING.promotionMargin : Number(v.margin),
     },
     trainIdleMs: int(v, 'train-idle-ms', 300, 1, 600_000),
     trainCheckMs: int(v, 'train-check-ms', 200, 1, 600_000),

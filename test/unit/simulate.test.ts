@@ -1,0 +1,31 @@
+/** The simulated developer's stream (engine/src/bench/simulate.ts): what is measured late was never trained on. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { streamOf } from '../../engine/src/bench/simulate';
+
+test('the stream: pass 1 and pass 2 go over the same half in other orders, pass 3 over the other half', () => {
+  const { order, passSize } = streamOf(164, 1, 20);
+  assert.equal(passSize, 80);
+  assert.equal(order.length, 3 * passSize);
+  const tasksOf = (p: number) => order.filter((a) => a.pass === p).map((a) => a.task);
+  const [p1, p2, p3] = [tasksOf(1), tasksOf(2), tasksOf(3)];
+  for (const p of [p1, p2, p3]) assert.equal(new Set(p).size, passSize, 'no task twice within a pass');
+  assert.deepEqual([...p1].sort((a, b) => a - b), [...p2].sort((a, b) => a - b));
+  assert.notDeepEqual(p1, p2, 'pass 2 comes in another order');
+  assert.equal(p3.filter((t) => p1.includes(t)).length, 0, 'pass 3 holds only tasks never seen');
+  // The passes are in order: the last third of the stream is pass 3.
+  assert.deepEqual(
+    order.map((a) => a.pass),
+    [...Array(passSize).fill(1), ...Array(passSize).fill(2), ...Array(passSize).fill(3)],
+  );
+});
+
+test('the stream is deterministic for a seed and differs between seeds', () => {
+  assert.deepEqual(streamOf(50, 7, 10), streamOf(50, 7, 10));
+  assert.notDeepEqual(streamOf(50, 7, 10).order, streamOf(50, 8, 10).order);
+});
+
+test('passes are whole windows where there are enough tasks, and the halves where there are not', () => {
+  assert.equal(streamOf(50, 1, 10).passSize, 20);
+  assert.equal(streamOf(9, 1, 20).passSize, 4);
+});
