@@ -7,7 +7,7 @@
  *   node --import tsx bench/learned.bench.ts [--cache-dir bench-out/cache] [--seeds 1,2,3] [--json]
  *
  * Labels come from the bench's cache (run `winnow bench ... --cache-dir DIR` first: about 9
- * minutes cold on a 2-core machine); linear family, 5 folds, rounds 0–2.
+ * minutes cold on a 2-core machine); linear family (one MLP row), 5 folds, rounds 0–2.
  */
 import * as path from 'node:path';
 import { extraFeatures, EXTRA_FEATURE_NAMES, type ExtraFeatureName } from '../engine/src/bench/extraFeatures';
@@ -37,10 +37,10 @@ async function main(): Promise<void> {
   });
   const rows: { config: string; ranker: string[]; noDocstring: string[] }[] = [];
   const fmt = (s: { mean: number; min: number; max: number }) => `${s.mean.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
-  const run = (config: string, o: Partial<LearnOptions>) => {
+  const run = (config: string, o: Partial<LearnOptions>, family: ModelFamily = 'linear') => {
     const t0 = Date.now();
-    const { figures } = runLearned(tasks, { seeds, families: ['linear'], ...o });
-    const of = (v: string) => (figures.figures[v]?.linear ?? []).map((r) => fmt(r.pass1));
+    const { figures } = runLearned(tasks, { seeds, families: [family], ...o });
+    const of = (v: string) => (figures.figures[v]?.[family] ?? []).map((r) => fmt(r.pass1));
     rows.push({ config, ranker: of('all'), noDocstring: of('noDocstring') });
     process.stderr.write(`${config}: ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);
   };
@@ -50,6 +50,8 @@ async function main(): Promise<void> {
   for (const name of EXTRA_FEATURE_NAMES) run(`+ ${name}`, { extra: extraFeatures([name]) });
   run('+ centroid_sim, exec_survivor_share', { extra: extraFeatures(['centroid_sim', 'exec_survivor_share']) });
   run('+ all five', { extra: extraFeatures([...EXTRA_FEATURE_NAMES] as ExtraFeatureName[]) });
+  // The MLP with DEFAULT_HYPER exactly as the engine's trainer has it (32 hidden, L2 1e-4, lr 0.02), not HYPER_BY_FAMILY.mlp.
+  run('MLP, DEFAULT_HYPER as is (32 hidden, L2 1e-4, lr 0.02)', { hyper: { mlp: { hidden: DEFAULT_HYPER.hidden, l2: DEFAULT_HYPER.l2, learningRate: DEFAULT_HYPER.learningRate } } }, 'mlp');
 
   // In-sample ceiling: every task's pairs (each passing candidate against its 20 nearest failing ones), no held-out data.
   const all = tasks.map((t) => buildTaskCands(t));
@@ -78,7 +80,7 @@ async function main(): Promise<void> {
     }
   }
   if (args.includes('--json')) process.stdout.write(`${JSON.stringify({ seeds, rows, ceiling }, null, 2)}\n`);
-  process.stdout.write(`Seeds ${seeds.join(',')}: pass@1, mean (min–max); linear, 5 folds\n\n| configuration | ranker r0 | r1 | r2 | ranker_no_docstring r0 | r1 | r2 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
+  process.stdout.write(`Seeds ${seeds.join(',')}: pass@1, mean (min–max); linear unless the row says otherwise, 5 folds\n\n| configuration | ranker r0 | r1 | r2 | ranker_no_docstring r0 | r1 | r2 |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n`);
   for (const r of rows) process.stdout.write(`| ${r.config} | ${r.ranker.join(' | ')} | ${r.noDocstring.join(' | ')} |\n`);
   process.stdout.write(`\nIn-sample ceiling (trained and scored on all 164 tasks)\n\n| method | family | pass@1 | pairs |\n| --- | --- | ---: | ---: |\n${ceiling.join('\n')}\n`);
 }
