@@ -49,7 +49,7 @@ async function main(): Promise<void> {
   run("each task's pairs weigh one in all (weighting 'task')", { weighting: 'task' });
   for (const name of EXTRA_FEATURE_NAMES) run(`+ ${name}`, { extra: extraFeatures([name]) });
   run('+ centroid_sim, exec_survivor_share', { extra: extraFeatures(['centroid_sim', 'exec_survivor_share']) });
-  run('+ all five', { extra: extraFeatures([...EXTRA_FEATURE_NAMES] as ExtraFeatureName[]) });
+  run(`+ all ${EXTRA_FEATURE_NAMES.length}`, { extra: extraFeatures([...EXTRA_FEATURE_NAMES] as ExtraFeatureName[]) });
   // The MLP with DEFAULT_HYPER exactly as the engine's trainer has it (32 hidden, L2 1e-4, lr 0.02), not HYPER_BY_FAMILY.mlp.
   run('MLP, DEFAULT_HYPER as is (32 hidden, L2 1e-4, lr 0.02)', { hyper: { mlp: { hidden: DEFAULT_HYPER.hidden, l2: DEFAULT_HYPER.l2, learningRate: DEFAULT_HYPER.learningRate } } }, 'mlp');
 

@@ -14,13 +14,13 @@
  *
  * Last, what the features allow at N = 8 without execution (no engine, a few seconds): draws of
  * 8 samples per task from the pool, featurized as the engine does (CodeT cut instead of the
- * engine's post-processing), top-1 of random, of builtin-2, and of linear and MLP rankers
+ * engine's post-processing), top-1 of random, of builtin-2 and builtin-3, and of linear and MLP rankers
  * trained on every passing-vs-failing pair of one half of the tasks, scored on both halves.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { BUILTIN_SPEC, featurize, NUM_FEATURES } from '../engine/src/features';
+import { BUILTIN_SPEC, FEATURE_NAMES, featurize, NUM_FEATURES } from '../engine/src/features';
 import { mulberry32 } from '../engine/src/random';
 import { cutCodeT } from '../engine/src/testsources/postcut';
 import { DEFAULT_HYPER, fromRankerSpec, scoreRows, trainPairs, type PairData, type TrainedModel } from '../engine/src/training/model';
@@ -104,9 +104,12 @@ function featureCeiling(drawsPerTask = 10): string {
     return { dim: NUM_FEATURES, n, chosen: Float32Array.from(chosen), rejected: Float32Array.from(rejected), weight: new Float32Array(n).fill(1) };
   };
   const f = (x: number) => x.toFixed(1);
+  const undefinedCol = FEATURE_NAMES.indexOf('undefined_name');
+  const builtin2 = { ...BUILTIN_SPEC, layers: BUILTIN_SPEC.layers.map((l) => ({ ...l, weights: l.weights.map((w, i) => (i === undefinedCol ? [0] : w)) })) };
   const rows = [
     `| random | ${f(random(A))} | ${f(random(B))} |`,
-    `| builtin-2 (what "training off" serves) | ${f(top1(A, fromRankerSpec(BUILTIN_SPEC)))} | ${f(top1(B, fromRankerSpec(BUILTIN_SPEC)))} |`,
+    `| builtin-2 (builtin-3's weights, undefined_name 0) | ${f(top1(A, fromRankerSpec(builtin2)))} | ${f(top1(B, fromRankerSpec(builtin2)))} |`,
+    `| ${BUILTIN_SPEC.version} (what "training off" serves) | ${f(top1(A, fromRankerSpec(BUILTIN_SPEC)))} | ${f(top1(B, fromRankerSpec(BUILTIN_SPEC)))} |`,
   ];
   for (const family of ['linear', 'mlp'] as const) {
     const pa = pairsOf(A);

@@ -321,7 +321,7 @@ test('loadActiveRanker: a corrupt active model is moved aside and the built-in i
     assert.equal(logged[0]?.level, 'error');
     assert.ok(logged[0]?.msg.includes(reg.pathOf('broken')), logged[0]?.msg);
     assert.ok(logged[0]?.msg.includes(`moved aside to ${path.join(reg.dir, aside[0] as string)}`), logged[0]?.msg);
-    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-2/);
+    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-3/);
     assert.deepEqual(reg.list(), [BUILTIN_VERSION]);
   } finally {
     await ranker.dispose();
@@ -390,7 +390,7 @@ test('loadActiveRanker: an older built-in ranker left active by an earlier engin
     assert.equal(ranker.version, BUILTIN_VERSION);
     assert.equal(reg.activeVersion(), BUILTIN_VERSION);
     assert.deepEqual(logged.map((l) => l.level), ['info']);
-    assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-2/);
+    assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-3/);
   } finally {
     await ranker.dispose();
   }
@@ -403,10 +403,10 @@ test('registry: versions with metadata, v1, v2, ... never reused; prune keeps th
   const bytes = buildRankerModel(BUILTIN_SPEC);
   const add = (parent: string) => {
     const version = reg.nextVersion();
-    reg.addVersion({ version, builtin: false, parent, featureSet: 'fs-2', family: 'linear', createdAt: Date.now(), decision: { promoted: false, reason: 'test' } }, bytes);
+    reg.addVersion({ version, builtin: false, parent, featureSet: 'fs-3', family: 'linear', createdAt: Date.now(), decision: { promoted: false, reason: 'test' } }, bytes);
     return version;
   };
-  assert.equal(add('builtin-2'), 'v1');
+  assert.equal(add('builtin-3'), 'v1');
   assert.equal(add('v1'), 'v2');
   assert.equal(add('v2'), 'v3');
   assert.equal(add('v3'), 'v4');
@@ -418,14 +418,14 @@ test('registry: versions with metadata, v1, v2, ... never reused; prune keeps th
   const removed = reg.prune(2);
   assert.deepEqual(removed, ['v3', 'v4', 'v5'].slice(0, removed.length));
   const left = reg.list();
-  assert.ok(left.includes('v1') && left.includes('v2') && left.includes('builtin-2'), left.join(','));
+  assert.ok(left.includes('v1') && left.includes('v2') && left.includes('builtin-3'), left.join(','));
   assert.equal(left.filter((v) => v.startsWith('v')).length, 2);
   assert.equal(fs.existsSync(reg.metaPath('v3')), false);
   // Names are never reused after pruning.
   assert.equal(reg.nextVersion(), 'v6');
   const info = reg.listInfo();
   assert.equal(info.find((v) => v.version === 'v2')?.active, true);
-  assert.equal(info.find((v) => v.version === 'builtin-2')?.builtin, true);
+  assert.equal(info.find((v) => v.version === 'builtin-3')?.builtin, true);
   assert.equal(info.find((v) => v.version === 'v1')?.decision?.reason, 'test');
 });
 
@@ -457,7 +457,7 @@ test('a trained model scores the same in onnxruntime as in the trainer (what is 
   for (const family of ['linear', 'mlp'] as const) {
     const res = trainPairs(data, undefined, { ...DEFAULT_HYPER, family, hidden: 16, maxEpochs: 3 });
     const file = path.join(tmp(), `${family}.onnx`);
-    fs.writeFileSync(file, buildRankerModel(toRankerSpec(res.model, `t-${family}`, FEATURE_NAMES, { 'winnow.featureSet': 'fs-2' })));
+    fs.writeFileSync(file, buildRankerModel(toRankerSpec(res.model, `t-${family}`, FEATURE_NAMES, { 'winnow.featureSet': 'fs-3' })));
     const r = await Ranker.load(file, { device: 'cpu' });
     const onnx = await r.score(chosen.slice(0, 100 * NUM_FEATURES), 100);
     const js = scoreRows(res.model, chosen.slice(0, 100 * NUM_FEATURES), 100);

@@ -54,13 +54,13 @@ test('a simulated developer teaches one engine while the other keeps the built-i
   const seen = new Set(learning.arrivals.filter((a) => a.pass < 3).map((a) => a.taskId));
   assert.ok(learning.arrivals.filter((a) => a.pass === 3).every((a) => !seen.has(a.taskId)));
   // Training off: the built-in ranker throughout, no training, no version.
-  assert.ok(off.arrivals.every((a) => a.rankerVersion === 'builtin-2'));
+  assert.ok(off.arrivals.every((a) => a.rankerVersion === 'builtin-3'));
   assert.deepEqual(off.trainings, []);
-  assert.deepEqual(off.rankers.map((v) => v.version), ['builtin-2']);
+  assert.deepEqual(off.rankers.map((v) => v.version), ['builtin-3']);
   // Learning: background trainings happened, were promoted, and served later arrivals.
   assert.ok(learning.trainings.some((t) => t.outcome === 'promoted'), JSON.stringify(learning.trainings));
-  assert.ok(learning.arrivals.some((a) => a.rankerVersion !== 'builtin-2'));
-  assert.notEqual(learning.rankers.find((v) => v.active)?.version, 'builtin-2');
+  assert.ok(learning.arrivals.some((a) => a.rankerVersion !== 'builtin-3'));
+  assert.notEqual(learning.rankers.find((v) => v.active)?.version, 'builtin-3');
   // Before any training both engines rank alike.
   assert.deepEqual(
     learning.arrivals.slice(0, 4).map((a) => a.acceptedRank),

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, FEATURE_SETS, NUM_FEATURES, featureSetOf, featurize, type FeatureInput, type FeatureName } from '../../engine/src/features';
+import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, FEATURE_SETS, NUM_FEATURES, featureSetOf, featurize, upgradeRows, type FeatureInput, type FeatureName } from '../../engine/src/features';
 
 const PY_PREFIX = 'from typing import List\n\n\ndef count_up(n: int) -> List[int]:\n    """Return [0, 1, ..., n-1]. Don\'t (ever) return None."""\n';
 
@@ -20,7 +20,7 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
   assert.equal(new Set(FEATURE_NAMES).size, FEATURE_NAMES.length);
   assert.equal(NUM_FEATURES, FEATURE_NAMES.length);
   assert.equal(BUILTIN_SPEC.version, BUILTIN_VERSION);
-  assert.equal(BUILTIN_VERSION, 'builtin-2');
+  assert.equal(BUILTIN_VERSION, 'builtin-3');
   assert.deepEqual(BUILTIN_SPEC.featureNames, [...FEATURE_NAMES]);
   assert.equal(BUILTIN_SPEC.layers.length, 1);
   assert.equal(BUILTIN_SPEC.layers[0]?.weights.length, NUM_FEATURES);
@@ -30,13 +30,15 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
 test('feature sets: each id names one list for good; FEATURE_NAMES is the current id', () => {
   // A feature set id never changes meaning: changing FEATURE_NAMES needs a new id in FEATURE_SETS
   // (and its line here), so that stored rows and trained models of the old set are never misread.
-  const recorded: Record<string, string> = { 'fs-1': '83f52b6e90885263', 'fs-2': '6163e83d85413f42' };
+  const recorded: Record<string, string> = { 'fs-1': '83f52b6e90885263', 'fs-2': '6163e83d85413f42', 'fs-3': 'f25e8c255d0180f8' };
   for (const [id, names] of Object.entries(FEATURE_SETS)) {
     assert.equal(createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16), recorded[id], `feature set ${id} changed: give the new list a new id`);
   }
   assert.deepEqual([...(FEATURE_SETS[FEATURE_SET_ID] ?? [])], [...FEATURE_NAMES]);
   assert.equal(featureSetOf(FEATURE_NAMES), FEATURE_SET_ID);
   assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 19)), 'fs-1');
+  assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 28)), 'fs-2');
+  assert.equal(FEATURE_SET_ID, 'fs-3');
   assert.equal(featureSetOf(['vote_share']), undefined);
   assert.equal(BUILTIN_SPEC.metadata?.['winnow.featureSet'], FEATURE_SET_ID);
 });
@@ -254,4 +256,36 @@ test('built-in weights: passing every trusted test outranks anything else, then 
   assert.ok(score(pick) > score(majority));
   const broken = input('    return list(range(n))\n', { exec: { ...ok, trustedTotal: 0, trustedPassed: 0, syntaxError: true } });
   assert.ok(score(broken) < score(input('    return list(range(n))\n')), 'a syntax error costs');
+});
+
+test('undefined_name: a Python candidate calling what nothing defines; the suffix and the cursor line count', () => {
+  assert.equal(feats('    return [i for i in range(n) if is_prime(i)]\n').undefined_name, 1);
+  assert.equal(feats('    return list(range(n))\n').undefined_name, 0);
+  assert.equal(feats('    return [i for i in range(n) if is_prime(i)]\n', { suffix: '\n\ndef is_prime(k):\n    return k > 1\n' }).undefined_name, 0);
+  // The cursor mid-word: `li` + `st(range(n))` reads as `list(range(n))`; `st` alone is never a use.
+  assert.equal(feats('st(range(n))\n', { prefix: `${PY_PREFIX}    return li` }).undefined_name, 0);
+  assert.equal(feats('    return helper(n)\n', { prefix: `from helpers import *\n${PY_PREFIX}` }).undefined_name, 0);
+  // Other languages: never.
+  assert.equal(feats('  return isPrime(n);\n', { languageId: 'javascript', prefix: 'function f(n) {\n' }).undefined_name, 0);
+  // The built-in ranker ranks it below the same text without the unknown name.
+  const spec = BUILTIN_SPEC.layers[0]?.weights ?? [];
+  assert.ok((spec[FEATURE_NAMES.indexOf('undefined_name')]?.[0] ?? 0) < 0);
+});
+
+test('stored fs-2 rows upgrade to fs-3: the stored columns kept, undefined_name computed from the stored texts', () => {
+  const request = { prefix: PY_PREFIX, suffix: '', languageId: 'python' };
+  const texts = ['    return [i for i in range(n) if is_prime(i)]\n', '    return list(range(n))\n'];
+  const stored = texts.map((text, i) => ({ text, features: new Float32Array(28).fill(i + 0.5) }));
+  const up = upgradeRows('fs-2', 'fs-3', request, stored);
+  assert.ok(up);
+  assert.deepEqual(up.map((r) => r.length), [NUM_FEATURES, NUM_FEATURES]);
+  assert.deepEqual([...(up[0] as Float32Array).subarray(0, 28)], [...(stored[0]?.features ?? [])]);
+  const col = FEATURE_NAMES.indexOf('undefined_name');
+  assert.deepEqual(up.map((r) => r[col]), [1, 0]);
+  // The same as featurize computes for that column.
+  assert.deepEqual(up.map((r) => r[col]), texts.map((t) => feats(t).undefined_name));
+  // What cannot be upgraded: fs-1 rows, rows of the wrong length, another target.
+  assert.equal(upgradeRows('fs-1', 'fs-3', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
+  assert.equal(upgradeRows('fs-2', 'fs-3', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
+  assert.equal(upgradeRows('fs-2', 'fs-2', request, stored), undefined);
 });

@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { candidateRows, countBySource, featuresById, pairData, usablePairs } from '../../engine/src/training/data';
+import { FEATURE_NAMES, NUM_FEATURES } from '../../engine/src/features';
 import { promotionVerdict } from '../../engine/src/training/job';
 import type { RequestRow, Triplet } from '../../engine/src/triplets';
 
@@ -49,4 +50,25 @@ test('training pairs: only rows of the feature set being trained, split as the t
   assert.deepEqual([...d.weight], [0.5]);
   assert.equal(candidateRows(u.train, feats, 3).n, 2);
   assert.deepEqual(countBySource(u.train, u.validation), { accepted_vs_shown: { train: 1, validation: 0 }, pass_rate: { train: 0, validation: 1 } });
+});
+
+test('training pairs: stored fs-2 rows are upgraded to fs-3 (undefined_name from the stored text); fs-1 rows are not', () => {
+  const requests: RequestRow[] = [
+    {
+      id: 'r', time: 0, prefix: 'def f(n):\n', suffix: '', languageId: 'python', filePath: '', rankerVersion: 'builtin-2',
+      candidates: [
+        { id: 'a', rank: 0, text: '    return g(n)\n', score: 0, votes: 1, features: new Float32Array(28).fill(1), featureSet: 'fs-2' },
+        { id: 'b', rank: 1, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(28).fill(2), featureSet: 'fs-2' },
+        { id: 'c', rank: 2, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(NUM_FEATURES).fill(3), featureSet: 'fs-3' },
+        { id: 'd', rank: 3, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(19).fill(4), featureSet: 'fs-1' },
+      ],
+    },
+  ];
+  const feats = featuresById(requests, 'fs-3', NUM_FEATURES);
+  assert.deepEqual([...feats.keys()].sort(), ['a', 'b', 'c']);
+  const col = FEATURE_NAMES.indexOf('undefined_name');
+  assert.equal(feats.get('a')?.features[col], 1, '`g` is defined nowhere');
+  assert.equal(feats.get('b')?.features[col], 0);
+  assert.equal(feats.get('a')?.features[0], 1, 'stored columns kept');
+  assert.equal(feats.get('c')?.features[col], 3, 'rows of the set itself are read as stored');
 });

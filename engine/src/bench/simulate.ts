@@ -576,7 +576,8 @@ export function simulationSvg(r: SimulateResult, extra: { label: string; values:
   const m = { l: 64, r: 24, t: 48, b: 64 };
   const n = r.windows.length;
   const x = (i: number) => m.l + (n <= 1 ? 0 : (i * (W - m.l - m.r)) / (n - 1));
-  const maxY = Math.min(100, Math.ceil(Math.max(...r.windows.flatMap((w) => [w.learning, w.off, w.ceiling]), ...extra.flatMap((e) => e.values), 10) / 10) * 10 + 10);
+  // Headroom above the highest line for the legend box.
+  const maxY = Math.min(100, Math.ceil(Math.max(...r.windows.flatMap((w) => [w.learning, w.off, w.ceiling]), ...extra.flatMap((e) => e.values), 10) / 10) * 10 + 30);
   const y = (v: number) => H - m.b - (v / maxY) * (H - m.t - m.b);
   const line = (vals: number[], color: string, dash = '') =>
     `<polyline fill="none" stroke="${color}" stroke-width="3" ${dash ? `stroke-dasharray="${dash}"` : ''} points="${vals.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(' ')}"/>` +

@@ -2,9 +2,11 @@
  * From stored triplets to the trainer's pair matrices. Pure.
  *
  * Training reads the features stored with each candidate when it was ranked (it never
- * recomputes them), and only rows of the feature set being trained: a pair with a side of
- * another set (or without features) is left out and counted.
+ * recomputes them), and only rows of the feature set being trained, or of an older set that
+ * features.ts can upgrade by computing only the columns the newer set adds (upgradeRows:
+ * fs-2 → fs-3); a pair with a side of another set (or without features) is left out and counted.
  */
+import { upgradeRows } from '../features';
 import type { RequestRow, Triplet } from '../triplets';
 import type { PairData } from './model';
 
@@ -17,10 +19,22 @@ export interface CandidateFeatures {
 /** Candidate id → its stored features of `featureSet` (others are not included). */
 export function featuresById(requests: readonly RequestRow[], featureSet: string, dim: number): Map<string, CandidateFeatures> {
   const out = new Map<string, CandidateFeatures>();
+  const put = (c: RequestRow['candidates'][number], features: Float32Array) => out.set(c.id, { features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
   for (const r of requests) {
+    const older = new Map<string, { c: RequestRow['candidates'][number]; features: Float32Array }[]>();
     for (const c of r.candidates) {
-      if (c.featureSet !== featureSet || !c.features || c.features.length !== dim) continue;
-      out.set(c.id, { features: c.features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
+      if (!c.features || !c.featureSet) continue;
+      if (c.featureSet === featureSet) {
+        if (c.features.length === dim) put(c, c.features);
+      } else {
+        const list = older.get(c.featureSet) ?? [];
+        list.push({ c, features: c.features });
+        older.set(c.featureSet, list);
+      }
+    }
+    for (const [set, list] of older) {
+      const up = upgradeRows(set, featureSet, r, list.map((x) => ({ text: x.c.text, features: x.features })));
+      if (up && up.every((f) => f.length === dim)) list.forEach((x, i) => put(x.c, up[i] as Float32Array));
     }
   }
   return out;
