@@ -21,6 +21,8 @@ test('promotion gate: promoted only with enough held-out pairs and a gain of at 
   assert.equal(few.promote, false);
   assert.match(few.reason, /49 held-out pairs, the gate needs at least 50 \(winnow\.training\.minPairs\)/);
   assert.equal(promotionVerdict({ ...g, accuracy: 0.71 }).promote, true, 'exactly the margin passes');
+  // No held-out pair at all: no accuracy is shown.
+  assert.equal(promotionVerdict({ ...g, pairs: 0, accuracy: 0, activeAccuracy: 0.5 }).reason, 'kept, not activated: 0 held-out pairs, the gate needs at least 50 (winnow.training.minPairs)');
 });
 
 test('training pairs: only rows of the feature set being trained, split as the triplets say, counted by source', () => {

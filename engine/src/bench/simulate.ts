@@ -560,7 +560,7 @@ export function describeSimulation(r: SimulateResult): string {
   lines.push('');
   lines.push('Trainings of the learning engine (arrivals served before each):');
   for (const run of r.runs.filter((x) => x.mode === 'learning')) {
-    const t = run.trainings.map((x) => `${x.afterArrival}: ${x.outcome}${x.version ? ` ${x.version}` : ''}${x.heldOut ? ` (held-out ${(100 * x.heldOut.accuracy).toFixed(1)} vs ${x.heldOut.activeVersion} ${(100 * x.heldOut.activeAccuracy).toFixed(1)}, ${x.heldOut.pairs} pairs)` : ''}`);
+    const t = run.trainings.map((x) => `${x.afterArrival}: ${x.outcome}${x.version ? ` ${x.version}` : ''}${x.heldOut ? (x.heldOut.pairs > 0 ? ` (held-out ${(100 * x.heldOut.accuracy).toFixed(1)} vs ${x.heldOut.activeVersion} ${(100 * x.heldOut.activeAccuracy).toFixed(1)}, ${x.heldOut.pairs} pairs)` : ' (no held-out pairs)') : ''}`);
     lines.push(`- seed ${run.seed}: ${t.join('; ') || 'none'}`);
     const served = new Map<string, number>();
     for (const a of run.arrivals) if (!served.has(a.rankerVersion)) served.set(a.rankerVersion, a.index + 1);

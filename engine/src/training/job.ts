@@ -90,7 +90,8 @@ const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** The promotion gate: a verdict and its reason, for the summary and the registry. */
 export function promotionVerdict(g: { pairs: number; accuracy: number; activeAccuracy: number; activeVersion: string; minPairs: number; margin: number }): { promote: boolean; reason: string } {
   const vs = `held-out pairwise accuracy ${pct(g.accuracy)} vs ${pct(g.activeAccuracy)} for ${g.activeVersion} on the same ${g.pairs} pairs`;
-  if (g.pairs < g.minPairs) return { promote: false, reason: `kept, not activated: ${g.pairs} held-out pairs, the gate needs at least ${g.minPairs} (winnow.training.minPairs); ${vs}` };
+  // No held-out pair: no accuracy to show (every prompt so far fell in the training split).
+  if (g.pairs < g.minPairs) return { promote: false, reason: `kept, not activated: ${g.pairs} held-out pairs, the gate needs at least ${g.minPairs} (winnow.training.minPairs)${g.pairs > 0 ? `; ${vs}` : ''}` };
   const gain = 100 * (g.accuracy - g.activeAccuracy);
   if (!(gain >= g.margin)) return { promote: false, reason: `kept, not activated: ${vs}, ${gain >= 0 ? `a gain of ${gain.toFixed(1)} points,` : `${(-gain).toFixed(1)} points worse,`} less than the ${g.margin}-point margin (winnow.training.promotionMargin)` };
   return { promote: true, reason: `promoted: ${vs} (+${gain.toFixed(1)} points, margin ${g.margin})` };
