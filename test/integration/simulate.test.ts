@@ -61,6 +61,9 @@ test('a simulated developer teaches one engine while the other keeps the built-i
   assert.ok(learning.trainings.some((t) => t.outcome === 'promoted'), JSON.stringify(learning.trainings));
   assert.ok(learning.arrivals.some((a) => a.rankerVersion !== 'builtin-3'));
   assert.notEqual(learning.rankers.find((v) => v.active)?.version, 'builtin-3');
+  // Every version the learning engine made is in the record, mid-window trainings included.
+  const recorded = new Set(learning.trainings.flatMap((t) => (t.version ? [t.version] : [])));
+  for (const v of learning.rankers) if (!v.builtin) assert.ok(recorded.has(v.version), `${v.version} was trained but not recorded: ${JSON.stringify(learning.trainings)}`);
   // Before any training both engines rank alike.
   assert.deepEqual(
     learning.arrivals.slice(0, 4).map((a) => a.acceptedRank),

@@ -107,8 +107,13 @@ export interface ArrivalRecord {
 }
 
 export interface TrainingRecord {
-  /** Arrivals served before it started. */
+  /** Arrivals served before it started (mid-window: before the arrival after which it was seen finished). */
   afterArrival: number;
+  /**
+   * It ran during a window, not in the idle time after one: the engine found itself idle
+   * for --train-idle-ms while the simulator was judging candidates (slow with execution).
+   */
+  midWindow?: boolean;
   jobId: string;
   outcome: TrainSummary['outcome'];
   version?: string;
@@ -398,6 +403,29 @@ async function arrive(o: SimulateOptions, pool: string, engine: Engine, judge: J
   return { rankerVersion: r.rankerVersion, candidates: r.candidates.length, acceptedRank, top1: acceptedRank === 0, anyPasses: verdicts.some(Boolean) };
 }
 
+function recordOf(last: TrainSummary, afterArrival: number, midWindow: boolean): TrainingRecord {
+  const triplets = Object.values(last.triplets).reduce((a, t) => a + t.train + t.validation, 0);
+  return {
+    afterArrival,
+    ...(midWindow ? { midWindow } : {}),
+    jobId: last.jobId,
+    outcome: last.outcome,
+    ...(last.version ? { version: last.version } : {}),
+    reason: last.reason,
+    ...(last.heldOut ? { heldOut: last.heldOut } : {}),
+    trainMs: last.trainMs,
+    triplets,
+  };
+}
+
+/** After an arrival: a background training that ended since the last look (the engine may train whenever it is idle). */
+async function finishedTraining(engine: Engine, afterArrival: number, known: Set<string>): Promise<TrainingRecord | undefined> {
+  const st = await engine.client.request('trainStatus', {}, 10_000);
+  if (st.running || !st.last || known.has(st.last.jobId)) return undefined;
+  known.add(st.last.jobId);
+  return recordOf(st.last, afterArrival, true);
+}
+
 /** After a window: idle until the background training the engine starts has ended (bounded). */
 async function awaitBackgroundTraining(o: SimulateOptions, engine: Engine, since: number, afterArrival: number, known: Set<string>): Promise<TrainingRecord | undefined> {
   const deadline = Date.now() + o.trainWaitMs;
@@ -408,17 +436,7 @@ async function awaitBackgroundTraining(o: SimulateOptions, engine: Engine, since
     const last = st.last;
     if (!st.running && last && !known.has(last.jobId) && last.startedAt >= since) {
       known.add(last.jobId);
-      const triplets = Object.values(last.triplets).reduce((a, t) => a + t.train + t.validation, 0);
-      return {
-        afterArrival,
-        jobId: last.jobId,
-        outcome: last.outcome,
-        ...(last.version ? { version: last.version } : {}),
-        reason: last.reason,
-        ...(last.heldOut ? { heldOut: last.heldOut } : {}),
-        trainMs: last.trainMs,
-        triplets,
-      };
+      return recordOf(last, afterArrival, false);
     }
     if (!st.running && Date.now() > startBy) return undefined;
     if (Date.now() > deadline) {
@@ -444,6 +462,13 @@ async function runOne(o: SimulateOptions, pool: string, tasks: Task[], judge: Ju
       const genSeed = seed * 100_000 + index;
       const x = await arrive(o, pool, engine, judge, task, genSeed, training);
       arrivals.push({ index, pass: a.pass, taskId: task.taskId, seed, ...x });
+      if (mode === 'learning') {
+        const mid = await finishedTraining(engine, index + 1, known);
+        if (mid) {
+          trainings.push(mid);
+          o.onProgress?.(`seed ${seed} learning: training during the window, seen after ${index + 1}: ${mid.outcome}${mid.version ? ` ${mid.version}` : ''} (${mid.triplets} triplets, ${Math.round(mid.trainMs)} ms): ${mid.reason}`);
+        }
+      }
       const endOfWindow = (index + 1) % o.window === 0 && index + 1 < order.length;
       if (endOfWindow) {
         const recent = arrivals.slice(-o.window);
@@ -558,9 +583,9 @@ export function describeSimulation(r: SimulateResult): string {
   lines.push(`Goal (last third, learning ≥ off + 5 points): ${g.met ? 'met' : 'missed'}: ${f(g.learning)} vs ${f(g.off)}, ${g.gain >= 0 ? '+' : ''}${f(g.gain)} points.`);
   lines.push(`${r.tasks} tasks, ${r.passSize} per pass, ${r.arrivalsPerSeed} arrivals per seed, seeds ${r.seeds.join(', ')}, execution ${r.execute ? 'on (docstring examples)' : 'off'}; verdicts: ${r.judged.fromLabels} from the labels, ${r.judged.executed} executed, ${r.judged.fromCache} from the cache; ${(r.wallMs / 1000).toFixed(0)} s.`);
   lines.push('');
-  lines.push('Trainings of the learning engine (arrivals served before each):');
+  lines.push('Trainings of the learning engine (arrivals served before each; * during a window, seen finished after that arrival):');
   for (const run of r.runs.filter((x) => x.mode === 'learning')) {
-    const t = run.trainings.map((x) => `${x.afterArrival}: ${x.outcome}${x.version ? ` ${x.version}` : ''}${x.heldOut ? (x.heldOut.pairs > 0 ? ` (held-out ${(100 * x.heldOut.accuracy).toFixed(1)} vs ${x.heldOut.activeVersion} ${(100 * x.heldOut.activeAccuracy).toFixed(1)}, ${x.heldOut.pairs} pairs)` : ' (no held-out pairs)') : ''}`);
+    const t = run.trainings.map((x) => `${x.afterArrival}${x.midWindow ? '*' : ''}: ${x.outcome}${x.version ? ` ${x.version}` : ''}${x.heldOut ? (x.heldOut.pairs > 0 ? ` (held-out ${(100 * x.heldOut.accuracy).toFixed(1)} vs ${x.heldOut.activeVersion} ${(100 * x.heldOut.activeAccuracy).toFixed(1)}, ${x.heldOut.pairs} pairs)` : ' (no held-out pairs)') : ''}`);
     lines.push(`- seed ${run.seed}: ${t.join('; ') || 'none'}`);
     const served = new Map<string, number>();
     for (const a of run.arrivals) if (!served.has(a.rankerVersion)) served.set(a.rankerVersion, a.index + 1);
