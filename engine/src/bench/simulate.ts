@@ -418,6 +418,29 @@ function recordOf(last: TrainSummary, afterArrival: number, midWindow: boolean):
   };
 }
 
+/**
+ * The trainings seen, plus the versions the registry holds that no look caught (two
+ * trainings can end between two looks when the engine trains whenever it is idle), placed
+ * after the last arrival stored before the version was created; sorted by arrival.
+ */
+export function withRegistryVersions(seen: readonly TrainingRecord[], rankers: readonly RankerVersionInfo[], doneAt: readonly number[]): TrainingRecord[] {
+  const have = new Set(seen.flatMap((t) => (t.version ? [t.version] : [])));
+  const found: TrainingRecord[] = rankers
+    .filter((v) => !v.builtin && !have.has(v.version))
+    .map((v) => ({
+      afterArrival: doneAt.filter((t) => t <= v.createdAt).length,
+      midWindow: true,
+      jobId: '',
+      outcome: v.decision?.promoted ? 'promoted' : 'kept',
+      version: v.version,
+      reason: v.decision?.reason ?? '',
+      ...(v.heldOut ? { heldOut: v.heldOut } : {}),
+      trainMs: Number.NaN,
+      triplets: Object.values(v.triplets ?? {}).reduce((a, t) => a + t.train + t.validation, 0),
+    }));
+  return [...seen, ...found].sort((a, b) => a.afterArrival - b.afterArrival);
+}
+
 /** After an arrival: a background training that ended since the last look (the engine may train whenever it is idle). */
 async function finishedTraining(engine: Engine, afterArrival: number, known: Set<string>): Promise<TrainingRecord | undefined> {
   const st = await engine.client.request('trainStatus', {}, 10_000);
@@ -453,6 +476,8 @@ async function runOne(o: SimulateOptions, pool: string, tasks: Task[], judge: Ju
   const training: TrainingSettings = mode === 'learning' ? { ...o.training, auto: true } : { ...o.training, auto: false };
   const engine = await startEngine(o, dataDir);
   const arrivals: ArrivalRecord[] = [];
+  /** When each arrival's feedback was stored (to place versions found only in the registry). */
+  const doneAt: number[] = [];
   const trainings: TrainingRecord[] = [];
   const known = new Set<string>();
   try {
@@ -462,6 +487,7 @@ async function runOne(o: SimulateOptions, pool: string, tasks: Task[], judge: Ju
       const genSeed = seed * 100_000 + index;
       const x = await arrive(o, pool, engine, judge, task, genSeed, training);
       arrivals.push({ index, pass: a.pass, taskId: task.taskId, seed, ...x });
+      doneAt.push(Date.now());
       if (mode === 'learning') {
         const mid = await finishedTraining(engine, index + 1, known);
         if (mid) {
@@ -483,7 +509,7 @@ async function runOne(o: SimulateOptions, pool: string, tasks: Task[], judge: Ju
       }
     }
     const rankers = (await engine.client.request('rankers', {}, 10_000)).versions;
-    return { seed, mode, arrivals, trainings, rankers, wallMs: Date.now() - t0 };
+    return { seed, mode, arrivals, trainings: withRegistryVersions(trainings, rankers, doneAt), rankers, wallMs: Date.now() - t0 };
   } catch (e) {
     throw new Error(`seed ${seed} ${mode}: ${(e as Error).message}\nengine stderr: ${engine.stderr()}`);
   } finally {
