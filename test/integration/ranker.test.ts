@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, test } from 'node:test';
-import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, NUM_FEATURES, featurize } from '../../engine/src/features';
+import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SETS, NUM_FEATURES, featurize } from '../../engine/src/features';
 import { buildRankerModel, readModelMetadata, validateSpec, type RankerSpec } from '../../engine/src/ranker/onnx';
 import {
   Ranker,
@@ -375,6 +375,35 @@ test('loadActiveRanker: missing file, incompatible features, unreadable active.j
   assert.equal(r.version, BUILTIN_VERSION);
   assert.match(logged[0]?.msg ?? '', /active\.json has no valid "version"; using the built-in ranker/);
   assert.equal(reg.activeVersion(), BUILTIN_VERSION);
+});
+
+test('loadActiveRanker: after the fs-2 → fs-3 upgrade, an active learned version of fs-2 is kept on disk and the built-in serves, with the reason', async () => {
+  const data = tmp();
+  const reg = new RankerRegistry(data);
+  reg.ensureBuiltin();
+  const names = [...(FEATURE_SETS['fs-2'] ?? [])];
+  const r = mulberry32(5);
+  const spec: RankerSpec = {
+    version: 'v3',
+    featureNames: names,
+    mean: names.map(() => 0),
+    std: names.map(() => 1),
+    layers: [{ weights: names.map(() => [r() - 0.5]), bias: [0], activation: 'none' }],
+    metadata: { 'winnow.featureSet': 'fs-2', 'winnow.family': 'linear' },
+  };
+  reg.add('v3', buildRankerModel(spec));
+  reg.setActive('v3', 'promoted');
+  const logged: Logged = [];
+  const ranker = await loadActiveRanker(data, 'cpu', collect(logged));
+  try {
+    assert.equal(ranker.version, 'builtin-3');
+    assert.equal(reg.activeVersion(), 'builtin-3');
+    assert.ok(fs.existsSync(reg.pathOf('v3')), 'the old version stays, for the record and a later roll back');
+    assert.match(logged[0]?.msg ?? '', /v3\.onnx was trained on feature set fs-2; this engine computes fs-3; falling back to the built-in ranker builtin-3/);
+    assert.match(reg.readActive().reason ?? '', /fell back to the built-in ranker: .*fs-2/);
+  } finally {
+    await ranker.dispose();
+  }
 });
 
 test('loadActiveRanker: an older built-in ranker left active by an earlier engine is replaced quietly', async () => {
