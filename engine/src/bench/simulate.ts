@@ -646,7 +646,7 @@ export function simulationSvg(r: SimulateResult, extra: { label: string; values:
   r.windows.forEach((w, i) => parts.push(`<text x="${x(i)}" y="${H - m.b + 20}" text-anchor="middle">${w.window}</text>`));
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 18}" text-anchor="middle">window of ${r.window} arrivals (shaded: pass 3, tasks never seen)</text>`);
   parts.push(`<text transform="translate(18 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle">top-1 acceptance, % (mean of ${r.seeds.length} seeds)</text>`);
-  parts.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">Simulated developer on HumanEval: learning engine vs training off (${r.execute ? 'docstring examples run' : 'no execution'})</text>`);
+  parts.push(`<text x="${W / 2}" y="28" text-anchor="middle" font-size="17" font-weight="bold">Simulated developer on HumanEval: learning vs training off (${r.execute ? 'docstring examples run' : 'no execution'})</text>`);
   parts.push(line(r.windows.map((w) => w.ceiling), '#999', '6 4'));
   parts.push(line(r.windows.map((w) => w.off), '#d62728'));
   parts.push(line(r.windows.map((w) => w.learning), '#1f77b4'));
