@@ -3,8 +3,8 @@
  * suffix: imports, parameters, other functions, globals), not the candidate itself
  * (assignments, loop and comprehension targets, parameters, imports, `as` targets), not
  * Python's builtins. Such a name raises NameError when the line runs (`is_prime(n)` with no
- * `is_prime` in the file, `math.sqrt` without `import math`): on the HumanEval pool, 0.5% of
- * the samples that use one pass their hidden tests, against 24.6% of the others.
+ * `is_prime` in the file, `math.sqrt` without `import math`): on the HumanEval pool, 5 of the
+ * 1,913 samples that use one pass their hidden tests (0.3%), against 25.0% of the others.
  *
  * Lenient by design, so that a false alarm is rare: every name token of the context counts as
  * defined (wherever it appears, whatever it is), names inside strings and f-strings are not
@@ -12,6 +12,7 @@
  * with a star import (`from m import *`) makes every name defined. Other languages: none
  * (their globals are too open-ended to tell from one file). Pure; no I/O; nothing evaluated.
  */
+
 /** Names known to be defined (a Set, or the union of a prefix's and a suffix's). */
 export interface NameSet {
   has(name: string): boolean;
