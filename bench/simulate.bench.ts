@@ -111,8 +111,8 @@ function featureCeiling(drawsPerTask = 10): string {
     `| builtin-2 (builtin-3's weights, undefined_name 0) | ${f(top1(A, fromRankerSpec(builtin2)))} | ${f(top1(B, fromRankerSpec(builtin2)))} |`,
     `| ${BUILTIN_SPEC.version} (what "training off" serves) | ${f(top1(A, fromRankerSpec(BUILTIN_SPEC)))} | ${f(top1(B, fromRankerSpec(BUILTIN_SPEC)))} |`,
   ];
+  const pa = pairsOf(A);
   for (const family of ['linear', 'mlp'] as const) {
-    const pa = pairsOf(A);
     const m = trainPairs(pa, undefined, { ...DEFAULT_HYPER, family }).model;
     rows.push(`| ${family} trained on half A (${pa.n.toLocaleString('en-US')} pairs) | ${f(top1(A, m))} (in-sample) | **${f(top1(B, m))}** |`);
   }

@@ -403,8 +403,10 @@ async function arrive(o: SimulateOptions, pool: string, engine: Engine, judge: J
   return { rankerVersion: r.rankerVersion, candidates: r.candidates.length, acceptedRank, top1: acceptedRank === 0, anyPasses: verdicts.some(Boolean) };
 }
 
+/** Triplets of a training, both splits, all sources. */
+const tripletCount = (bySource: Record<string, { train: number; validation: number }> | undefined) => Object.values(bySource ?? {}).reduce((a, t) => a + t.train + t.validation, 0);
+
 function recordOf(last: TrainSummary, afterArrival: number, midWindow: boolean): TrainingRecord {
-  const triplets = Object.values(last.triplets).reduce((a, t) => a + t.train + t.validation, 0);
   return {
     afterArrival,
     ...(midWindow ? { midWindow } : {}),
@@ -414,7 +416,7 @@ function recordOf(last: TrainSummary, afterArrival: number, midWindow: boolean):
     reason: last.reason,
     ...(last.heldOut ? { heldOut: last.heldOut } : {}),
     trainMs: last.trainMs,
-    triplets,
+    triplets: tripletCount(last.triplets),
   };
 }
 
@@ -436,7 +438,7 @@ export function withRegistryVersions(seen: readonly TrainingRecord[], rankers: r
       reason: v.decision?.reason ?? '',
       ...(v.heldOut ? { heldOut: v.heldOut } : {}),
       trainMs: Number.NaN,
-      triplets: Object.values(v.triplets ?? {}).reduce((a, t) => a + t.train + t.validation, 0),
+      triplets: tripletCount(v.triplets),
     }));
   return [...seen, ...found].sort((a, b) => a.afterArrival - b.afterArrival);
 }

@@ -19,22 +19,23 @@ export interface CandidateFeatures {
 /** Candidate id → its stored features of `featureSet` (others are not included). */
 export function featuresById(requests: readonly RequestRow[], featureSet: string, dim: number): Map<string, CandidateFeatures> {
   const out = new Map<string, CandidateFeatures>();
-  const put = (c: RequestRow['candidates'][number], features: Float32Array) => out.set(c.id, { features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
+  const put = (c: { id: string; votes?: number; meanLogprob?: number }, features: Float32Array) => out.set(c.id, { features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
   for (const r of requests) {
-    const older = new Map<string, { c: RequestRow['candidates'][number]; features: Float32Array }[]>();
+    // Rows of older sets, by set: upgraded together (the request's context is read once).
+    const older = new Map<string, { id: string; text: string; votes?: number; meanLogprob?: number; features: Float32Array }[]>();
     for (const c of r.candidates) {
       if (!c.features || !c.featureSet) continue;
       if (c.featureSet === featureSet) {
         if (c.features.length === dim) put(c, c.features);
       } else {
         const list = older.get(c.featureSet) ?? [];
-        list.push({ c, features: c.features });
+        list.push({ ...c, features: c.features });
         older.set(c.featureSet, list);
       }
     }
     for (const [set, list] of older) {
-      const up = upgradeRows(set, featureSet, r, list.map((x) => ({ text: x.c.text, features: x.features })));
-      if (up && up.every((f) => f.length === dim)) list.forEach((x, i) => put(x.c, up[i] as Float32Array));
+      const up = upgradeRows(set, featureSet, r, list);
+      if (up && up.every((f) => f.length === dim)) list.forEach((c, i) => put(c, up[i] as Float32Array));
     }
   }
   return out;
