@@ -18,7 +18,8 @@ export const INPUT_NAME = 'features';
 export const OUTPUT_NAME = 'score';
 const IR_VERSION = 8;
 const OPSET = 17;
-const FLOAT = 1; // TensorProto.DataType.FLOAT
+export const FLOAT = 1; // TensorProto.DataType.FLOAT
+export const INT64 = 7; // TensorProto.DataType.INT64
 
 export interface DenseLayer {
   /** Row-major [in][out]. */
@@ -44,7 +45,7 @@ export interface RankerSpec {
 // ---------------------------------------------------------------------------------------
 // Writer. A message is a list of byte chunks; fields are (tag, payload) pairs.
 
-class Msg {
+export class Msg {
   private readonly chunks: Uint8Array[] = [];
   private size = 0;
 
@@ -68,6 +69,15 @@ class Msg {
     if (!Number.isInteger(v) || v < 0) throw new Error(`onnx writer: field ${field} needs a non-negative integer, got ${v}`);
     this.varint(field << 3); // wire type 0
     this.varint(v);
+    return this;
+  }
+
+  /** A float field (wire type 5, little-endian float32). */
+  float32(field: number, v: number): this {
+    this.varint((field << 3) | 5);
+    const b = new Uint8Array(4);
+    new DataView(b.buffer).setFloat32(0, v, true);
+    this.push(b);
     return this;
   }
 
@@ -98,32 +108,74 @@ class Msg {
 }
 
 /** TensorProto: float32 initializer with raw little-endian data. */
-function floatTensor(name: string, dims: number[], values: number[]): Msg {
+export function floatTensor(name: string, dims: number[], values: ArrayLike<number>): Msg {
   const n = dims.reduce((a, b) => a * b, 1);
   if (values.length !== n) throw new Error(`onnx writer: tensor ${name} needs ${n} values, got ${values.length}`);
   const raw = new Uint8Array(n * 4);
   const view = new DataView(raw.buffer);
-  values.forEach((v, i) => {
+  for (let i = 0; i < n; i++) {
+    const v = values[i] as number;
     if (!Number.isFinite(v)) throw new Error(`onnx writer: tensor ${name} has a non-finite value at ${i}`);
     view.setFloat32(i * 4, v, true);
-  });
+  }
   const t = new Msg();
   for (const d of dims) t.int(1, d);
   return t.int(2, FLOAT).str(8, name).bytes(9, raw);
 }
 
-/** ValueInfoProto for a float32 tensor; a string dim is symbolic (dim_param). */
-function valueInfo(name: string, dims: (number | string)[]): Msg {
+/** TensorProto: int64 initializer (shapes, axes) with raw little-endian data. */
+export function int64Tensor(name: string, dims: number[], values: number[]): Msg {
+  const n = dims.reduce((a, b) => a * b, 1);
+  if (values.length !== n) throw new Error(`onnx writer: tensor ${name} needs ${n} values, got ${values.length}`);
+  const raw = new Uint8Array(n * 8);
+  const view = new DataView(raw.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  const t = new Msg();
+  for (const d of dims) t.int(1, d);
+  return t.int(2, INT64).str(8, name).bytes(9, raw);
+}
+
+/** ValueInfoProto for a tensor (float32 unless told); a string dim is symbolic (dim_param). */
+export function valueInfo(name: string, dims: (number | string)[], elemType: number = FLOAT): Msg {
   const shape = new Msg();
   for (const d of dims) shape.msg(1, typeof d === 'string' ? new Msg().str(2, d) : new Msg().int(1, d));
-  const tensorType = new Msg().int(1, FLOAT).msg(2, shape);
+  const tensorType = new Msg().int(1, elemType).msg(2, shape);
   return new Msg().str(1, name).msg(2, new Msg().msg(1, tensorType));
 }
 
-function node(op: string, inputs: string[], output: string): Msg {
+/** A node attribute: an int, a float, or a list of non-negative ints. */
+export type AttrValue = { i: number } | { f: number } | { ints: number[] };
+
+/** NodeProto with one output, named after it; attributes as AttributeProto (onnx.proto field numbers). */
+export function node(op: string, inputs: string[], output: string, attrs: Record<string, AttrValue> = {}): Msg {
   const m = new Msg();
   for (const i of inputs) m.str(1, i);
-  return m.str(2, output).str(3, output).str(4, op);
+  m.str(2, output).str(3, output).str(4, op);
+  for (const [name, v] of Object.entries(attrs)) {
+    const a = new Msg().str(1, name);
+    if ('i' in v) a.int(3, v.i).int(20, 2); // INT
+    else if ('f' in v) a.float32(2, v.f).int(20, 1); // FLOAT
+    else {
+      for (const x of v.ints) a.int(8, x);
+      a.int(20, 7); // INTS
+    }
+    m.msg(5, a);
+  }
+  return m;
+}
+
+/** ModelProto bytes for a graph of nodes, initializers, inputs and outputs (opset 17, default domain). */
+export function modelBytes(g: { name: string; nodes: Msg[]; initializers: Msg[]; inputs: Msg[]; outputs: Msg[]; producer: string; metadata?: Record<string, string> }): Uint8Array {
+  const graph = new Msg();
+  for (const n of g.nodes) graph.msg(1, n);
+  graph.str(2, g.name);
+  for (const t of g.initializers) graph.msg(5, t);
+  for (const i of g.inputs) graph.msg(11, i);
+  for (const o of g.outputs) graph.msg(12, o);
+  const model = new Msg().int(1, IR_VERSION).str(2, g.producer).str(3, MODEL_FORMAT).msg(7, graph);
+  model.msg(8, new Msg().str(1, '').int(2, OPSET));
+  for (const [k, v] of Object.entries(g.metadata ?? {})) model.msg(14, new Msg().str(1, k).str(2, v));
+  return model.finish();
 }
 
 /** Checks a spec's shapes; throws with a message naming the first problem. */
@@ -153,7 +205,6 @@ export function validateSpec(spec: RankerSpec): void {
 export function buildRankerModel(spec: RankerSpec): Uint8Array {
   validateSpec(spec);
   const f = spec.featureNames.length;
-  const graph = new Msg();
   const nodes: Msg[] = [];
   const inits: Msg[] = [];
 
@@ -177,22 +228,13 @@ export function buildRankerModel(spec: RankerSpec): Uint8Array {
     }
   });
 
-  for (const n of nodes) graph.msg(1, n);
-  graph.str(2, 'winnow_ranker');
-  for (const t of inits) graph.msg(5, t);
-  graph.msg(11, valueInfo(INPUT_NAME, ['batch', f]));
-  graph.msg(12, valueInfo(OUTPUT_NAME, ['batch', 1]));
-
   const meta: Record<string, string> = {
     ...(spec.metadata ?? {}),
     'winnow.version': spec.version,
     'winnow.features': spec.featureNames.join(','),
     'winnow.format': MODEL_FORMAT,
   };
-  const model = new Msg().int(1, IR_VERSION).str(2, 'winnow').str(3, MODEL_FORMAT).msg(7, graph);
-  model.msg(8, new Msg().str(1, '').int(2, OPSET));
-  for (const [k, v] of Object.entries(meta)) model.msg(14, new Msg().str(1, k).str(2, v));
-  return model.finish();
+  return modelBytes({ name: 'winnow_ranker', nodes, initializers: inits, inputs: [valueInfo(INPUT_NAME, ['batch', f])], outputs: [valueInfo(OUTPUT_NAME, ['batch', 1])], producer: 'winnow', metadata: meta });
 }
 
 // ---------------------------------------------------------------------------------------
