@@ -30,7 +30,8 @@ import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
 import { createFileLog } from './log';
 import { activateCommand, describeProgress, describeSummary, describeVersions, rankersCommand, trainCommand } from './training/cliCommands';
 import { runWorker } from './training/worker';
-import type { CompleteRequest, GeneratorBackend, GeneratorConfig } from './protocol';
+import { runRewardThread } from './reward/thread';
+import { DEFAULT_REWARD_MAX_TOKENS, type CompleteRequest, type GeneratorBackend, type GeneratorConfig, type RewardModelStatus } from './protocol';
 import { Store } from './store';
 
 const HELP = `winnow ${ENGINE_VERSION} — Winnow's engine: ranked local code completions
@@ -41,7 +42,7 @@ Commands:
   serve      run the engine in the foreground (normally started for you by the editor)
   complete   one completion request through the running engine (started if needed);
              prints the ranked candidates with scores
-  status     the running engine's pid, protocol version, device, ranker and generator
+  status     the running engine's pid, protocol version, device, ranker, reward model and generator
   events     the feedback events in the store (shown, accepted, ...)
   triplets   build the (prompt, chosen, rejected) training triplets and print them
   export     write the triplets as JSONL (prompt, chosen, rejected + metadata), the layout
@@ -64,7 +65,8 @@ Options:
   complete: --file F --line L --character C (1-based, as editors show them; clamped to the file)
             --backend openai|ollama|recorded --url U --model M --pool FILE.jsonl
             --n N (default 8) --budget-ms MS (default 10000)
-            generator flags default to the last configuration the engine used
+            --reward-model DIR (an exported reward model folder; '' for none) --reward-max-tokens N (default 1024)
+            generator and reward model flags default to the last configuration the engine used
   events:   --limit N (default 1000, newest last)
   triplets: --limit N (default 100)
   export:   --out FILE (required)
@@ -111,6 +113,11 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${ENGINE_VERSION}\n`);
     return;
   }
+  if (command === 'reward-worker') {
+    // Internal: the reward model's worker thread (started by the engine).
+    runRewardThread();
+    return;
+  }
   if (command === 'train-worker') {
     // Internal: the training worker process (forked by the engine or `winnow train`).
     runWorker();
@@ -138,10 +145,13 @@ async function main(argv: string[]): Promise<void> {
         pool: { type: 'string' },
         n: { type: 'string' },
         'budget-ms': { type: 'string' },
+        'reward-model': { type: 'string' },
+        'reward-max-tokens': { type: 'string' },
         limit: { type: 'string' },
         out: { type: 'string' },
         yes: { type: 'boolean' },
         'max-db-pages': { type: 'string' },
+        'reward-max-mb': { type: 'string' },
         problems: { type: 'string' },
         samples: { type: 'string' },
         tests: { type: 'string' },
@@ -222,6 +232,8 @@ async function serve(dataDir: string, v: Record<string, string | boolean | undef
       log,
       // Test stand-ins (undocumented): a full disk, and a small memory cap for held records.
       ...(v['max-db-pages'] ? { maxDbPages: Number(v['max-db-pages']) } : {}),
+      // TEST STAND-IN for a machine that cannot hold the model (not in the help).
+      ...(v['reward-max-mb'] ? { rewardMaxBytes: Number(v['reward-max-mb']) * 1048576 } : {}),
       ...(v['store-memory-cap'] ? { storeMemoryCap: Number(v['store-memory-cap']) } : {}),
       // Background training timing (undocumented; for tests and `winnow bench --simulate-user`).
       ...(v['train-idle-ms'] ? { trainIdleMs: Number(v['train-idle-ms']) } : {}),
@@ -299,6 +311,12 @@ async function complete(dataDir: string, v: Record<string, string | boolean | un
     budgetMs,
     generator,
   };
+  if (v['reward-model'] !== undefined) {
+    const maxTokens = Number(v['reward-max-tokens'] ?? DEFAULT_REWARD_MAX_TOKENS);
+    if (!Number.isInteger(maxTokens) || maxTokens < 16 || maxTokens > 32768) fail('--reward-max-tokens must be an integer from 16 to 32768', 2);
+    const dir = v['reward-model'] as string;
+    request.rewardModel = { path: dir === '' ? '' : path.resolve(dir), maxTokens };
+  }
   const info = await ensureEngine({ dataDir, nodePath: process.execPath, engineScript: __filename }).catch((e: Error) => fail(e.message));
   const client = new EngineClient(info.endpoint);
   try {
@@ -322,6 +340,14 @@ async function complete(dataDir: string, v: Record<string, string | boolean | un
   } finally {
     client.close();
   }
+}
+
+function describeReward(r: RewardModelStatus | undefined): string {
+  if (!r || r.state === 'none') return 'none (winnow.ranker.rewardModel)';
+  if (r.state === 'loading') return `${r.path}: loading`;
+  if (r.state === 'failed') return `${r.path}: NOT loaded — ${r.problem ?? ''}`;
+  const timing = r.p50Ms !== undefined ? `, scoring p50 ${r.p50Ms} ms (p90 ${r.p90Ms} ms), ${r.inTime} in time, ${r.late} late, ${r.skipped} skipped (busy)` : ', not used yet';
+  return `${r.name} (${r.id}) on ${(r.device ?? 'cpu').toUpperCase()} ${r.precision}, ${r.modelMB} MB, up to ${r.maxTokens} tokens${timing}${r.device === 'cpu' ? ` — ${r.deviceReason}` : ''}`;
 }
 
 function readLastGenerator(dataDir: string): GeneratorConfig | undefined {
@@ -354,6 +380,8 @@ async function status(dataDir: string, json: boolean): Promise<void> {
           `endpoint   ${s.endpoint}`,
           `device     ${s.device.toUpperCase()} (${s.deviceReason})`,
           `ranker     ${s.rankerVersion}${s.training?.lastChange ? ` since ${new Date(s.training.lastChange.time).toISOString().slice(0, 19).replace('T', ' ')}: ${s.training.lastChange.reason}` : ''}${s.training?.running ? ' (a training is running)' : ''}`,
+          `reward     ${describeReward(s.rewardModel)}`,
+          ...(s.rankerNote ? [`note       ${s.rankerNote}`] : []),
           `generator  ${g ? `${g.backend}${g.url ? ` ${g.url}` : ''}: ${g.reachable ? 'reachable' : `NOT reachable — ${g.problem?.message ?? ''}`}` : 'none used yet'}`,
           `data       ${s.dataDir}`,
         ].join('\n') + '\n',

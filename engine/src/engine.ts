@@ -12,7 +12,7 @@ import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
 import { writeFileAtomic } from './fsutil';
-import { FEATURE_SET_ID, featurize, writeExecFeatures } from './features';
+import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, writeExecFeatures, writeRewardFeatures } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';
 import { postprocess } from './postprocess';
@@ -48,6 +48,7 @@ import {
 } from './protocol';
 import { loadActiveRanker, Ranker, RankerLoadError } from './ranker/ranker';
 import { RankerRegistry } from './ranker/registry';
+import { RewardService } from './reward/service';
 import { TrainingSupervisor } from './training/supervisor';
 import { exportTriplets, listTriplets } from './dataset';
 import { enclosingFunction } from './exec/programs';
@@ -76,6 +77,8 @@ export interface EngineOptions {
   trainIdleMs?: number;
   /** Background training: how often the engine looks for new feedback to train on; default 60 s. */
   trainCheckMs?: number;
+  /** TEST STAND-IN for a smaller machine: the most reward model bytes it takes. */
+  rewardMaxBytes?: number;
 }
 
 /** Thrown by {@link Engine.start} when another live engine owns the data folder. */
@@ -106,6 +109,10 @@ export class Engine {
   private trainTimer?: NodeJS.Timeout;
   /** Activations one at a time. */
   private activation: Promise<unknown> = Promise.resolve();
+  /** The one reward model of this engine (winnow.ranker.rewardModel), shared by every window. */
+  readonly reward: RewardService;
+  /** The built-in ranker, kept for when the active version cannot serve with the reward model in use. */
+  private builtin?: Promise<Ranker>;
   endpoint = '';
 
   private constructor(
@@ -115,6 +122,7 @@ export class Engine {
   ) {
     this.writer = new StoreWriter(store, opts.log, { ...(opts.storeMemoryCap ? { memoryCap: opts.storeMemoryCap } : {}) });
     this.registry = new RankerRegistry(opts.dataDir);
+    this.reward = new RewardService(opts.dataDir, opts.device, opts.log, opts.rewardMaxBytes);
     this.training = new TrainingSupervisor({
       dataDir: opts.dataDir,
       log: opts.log,
@@ -181,7 +189,7 @@ export class Engine {
       const state = this.registry.readTrainingState();
       if (lastEventId <= (state.lastEventId ?? 0)) return;
       this.registry.writeTrainingState({ ...state, lastEventId });
-      this.training.start({ trigger: 'background', settings: this.trainingSettings });
+      this.training.start({ trigger: 'background', settings: this.trainingSettings, ...this.rewardForTraining() });
     } catch (e) {
       this.opts.log('warn', `background training did not start: ${(e as Error).message}`);
     }
@@ -201,6 +209,11 @@ export class Engine {
       } catch (e) {
         if (e instanceof RankerLoadError) throw new BadRequest(`cannot activate ${version}: ${e.message}; ${this.ranker.version} keeps serving`);
         throw e;
+      }
+      const mismatch = this.rewardMismatch(next);
+      if (mismatch) {
+        await next.dispose();
+        throw new BadRequest(`cannot activate ${version}: ${mismatch}; ${this.ranker.version} keeps serving`);
       }
       const previous = this.ranker;
       if (previous.version === next.version) {
@@ -329,7 +342,7 @@ export class Engine {
         const trigger = b.trigger === 'cli' || b.trigger === 'background' ? b.trigger : 'manual';
         this.writer.flush(); // the latest feedback is in the store before the worker reads it
         try {
-          return this.training.start({ trigger, settings: b.settings ?? this.trainingSettings, ...(b.rounds !== undefined ? { rounds: b.rounds } : {}), ...(b.seed !== undefined ? { seed: b.seed } : {}) }) satisfies TrainReply;
+          return this.training.start({ trigger, settings: b.settings ?? this.trainingSettings, ...this.rewardForTraining(), ...(b.rounds !== undefined ? { rounds: b.rounds } : {}), ...(b.seed !== undefined ? { seed: b.seed } : {}) }) satisfies TrainReply;
         } catch (e) {
           throw new BadRequest((e as Error).message);
         }
@@ -355,11 +368,36 @@ export class Engine {
     }
   }
 
+  private rewardForTraining(): { rewardModel?: string } {
+    const key = this.reward.pairingKey();
+    return key ? { rewardModel: key } : {};
+  }
+
+  /**
+   * Why a ranker version cannot serve with the reward model in use (it was trained with
+   * another one, or with none); undefined when it can. The built-in ranker serves with any.
+   */
+  private rewardMismatch(r: Ranker): string | undefined {
+    if (/^builtin-\d+$/.test(r.version)) return undefined;
+    const trained = r.metadata['winnow.rewardModel'] || undefined;
+    const now = this.reward.pairingKey();
+    if (trained === now) return undefined;
+    return `${r.version} was trained ${trained ? `with reward model ${trained}` : 'without a reward model'}, and the engine now ${now ? `uses ${now}` : 'has none'}: retrain (Winnow: Retrain Ranker) to pair them`;
+  }
+
+  /** The ranker that serves now: the active one, or the built-in one while the active one cannot serve with the reward model in use. */
+  private async servingRanker(): Promise<Ranker> {
+    if (!this.rewardMismatch(this.ranker)) return this.ranker;
+    this.builtin ??= Ranker.load(this.registry.pathOf(BUILTIN_VERSION), { device: this.opts.device });
+    return this.builtin;
+  }
+
   async complete(req: CompleteRequest, cancelled?: AbortSignal): Promise<CompleteReply> {
     const t0 = performance.now();
     const requestId = crypto.randomUUID();
     this.lastCompletionAt = Date.now();
     if (req.training) this.trainingSettings = req.training;
+    if (req.rewardModel) this.reward.configure(req.rewardModel);
     this.rememberGenerator(req.generator);
     const generator = this.generators.get(req.generator);
     // Leave a little of the budget for ranking and the reply.
@@ -375,6 +413,12 @@ export class Engine {
     const t1 = performance.now();
     const processed = postprocess(samples, req);
     const ids = processed.map((_, i) => `${requestId}:${i}`);
+    // The reward model scores alongside execution, within what is left of the budget.
+    const rewardRun = this.reward.score(
+      req.prefix,
+      processed.map((c) => c.text),
+      req.budgetMs - (performance.now() - t0) - 30,
+    );
     let execution: ExecutionSummary | undefined;
     let ex: Awaited<ReturnType<typeof executeCandidates>> | undefined;
     if (req.execute === true && processed.length > 0) {
@@ -407,7 +451,9 @@ export class Engine {
         };
       }),
     );
-    const ranker = this.ranker;
+    const reward = await rewardRun;
+    if (reward?.scores) writeRewardFeatures(features, reward.scores);
+    const ranker = await this.servingRanker();
     const scores = await ranker.score(features, processed.length);
     const width = processed.length > 0 ? features.length / processed.length : 0;
     const order = processed
@@ -480,21 +526,37 @@ export class Engine {
           ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}),
           features: features.slice(i * width, (i + 1) * width),
           featureSet: FEATURE_SET_ID,
+          ...(reward?.scores ? { rewardModel: reward.modelId } : {}),
         })),
       });
+      // What arrives after the reply goes into the request's one feature matrix (so that each
+      // update carries the others), then into the stored rows.
+      const stored = order.map(({ i }) => ({ i, id: `${requestId}:${i}` }));
+      const storeRows = (only: ReadonlySet<string> | undefined, rewardModel?: string) => {
+        const rows = stored.filter(({ id }) => !only || only.has(id)).map(({ i, id }) => ({ id, features: features.slice(i * width, (i + 1) * width), featureSet: FEATURE_SET_ID, ...(rewardModel ? { rewardModel } : {}) }));
+        if (rows.length > 0) this.writer.updateFeatures(requestId, rows);
+      };
       if (ex && ex.summary.background > 0) {
         // Runs that finished after the reply: the stored rows get the features their outcomes
         // imply, so that training never sees exec_ran = 0 beside pass-rate labels of the same runs.
-        const stored = order.map(({ i }) => ({ i, id: `${requestId}:${i}` }));
         void ex.allFeatures.then((all) => {
-          const rows = stored.flatMap(({ i, id }) => {
+          const done = new Set<string>();
+          for (const { i, id } of stored) {
             const x = all.get(id);
-            if (!x) return [];
-            const row = features.slice(i * width, (i + 1) * width);
-            writeExecFeatures(row, 0, x);
-            return [{ id, features: row, featureSet: FEATURE_SET_ID }];
-          });
-          if (rows.length > 0) this.writer.updateFeatures(requestId, rows);
+            if (!x) continue;
+            writeExecFeatures(features, i * width, x);
+            done.add(id);
+          }
+          storeRows(done);
+        });
+      }
+      if (reward?.later) {
+        // A reward model score that missed the budget: stored, for training.
+        const modelId = reward.modelId;
+        void reward.later.then((late) => {
+          if (!late || late.length !== processed.length) return;
+          writeRewardFeatures(features, late);
+          storeRows(undefined, modelId);
         });
       }
     }
@@ -537,13 +599,16 @@ export class Engine {
       endpoint: this.endpoint,
       device: this.ranker.device,
       deviceReason: this.ranker.deviceReason,
-      rankerVersion: this.ranker.version,
+      rankerVersion: (await this.servingRanker()).version,
       uptimeMs: Date.now() - this.startedAt,
       requestsServed: this.requestsServed,
       memory: memoryMiB(),
       store: this.storeStatus(),
       training: this.trainingStatus(),
+      rewardModel: this.reward.status(),
     };
+    const note = this.rewardMismatch(this.ranker);
+    if (note) reply.rankerNote = `the built-in ranker serves: ${note}`;
     if (g) {
       const probe = await this.generators.get(g).probe(1500);
       reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
@@ -602,6 +667,8 @@ export class Engine {
     if (info?.pid === process.pid) fs.rmSync(paths(this.opts.dataDir).info, { force: true });
     this.router.close();
     await this.ranker.dispose();
+    if (this.builtin) await (await this.builtin.catch(() => undefined))?.dispose();
+    await this.reward.dispose();
     this.writer.flush();
     if (this.writer.heldCount > 0) this.opts.log('error', `stopping with ${this.writer.heldCount} records the store could not take: they are lost`);
     this.store.close();

@@ -106,6 +106,14 @@ export interface ExecFeatures {
  * - undefined_name      Python: 1 when the candidate uses a name that neither the context
  *                       (prefix and suffix), nor the candidate, nor the builtins define
  *                       (names.ts): a NameError when that line runs. 0 in other languages.
+ *
+ * Reward model features (both 0 when no reward model is set, or its score did not arrive
+ * within the latency budget; see engine/src/reward/):
+ * - reward_present      1 when the reward model scored the candidate in time.
+ * - reward_z            its score standardized over the request's candidates,
+ *                       (score − mean) / standard deviation, clamped to [−3, 3]; 0 when the
+ *                       scores do not differ. Scale-free, so that a ranker weighs it the same
+ *                       whatever range a model's logits have.
  */
 export const FEATURE_NAMES = [
   'vote_share',
@@ -137,6 +145,8 @@ export const FEATURE_NAMES = [
   'exec_timeout',
   'exec_exception',
   'undefined_name',
+  'reward_present',
+  'reward_z',
 ] as const;
 
 export type FeatureName = (typeof FEATURE_NAMES)[number];
@@ -156,11 +166,13 @@ export const FEATURE_SETS: Readonly<Record<string, readonly string[]>> = {
   /** builtin-2: the text features and the execution outcomes. */
   'fs-2': FEATURE_NAMES.slice(0, 28),
   /** builtin-3: fs-2 and undefined_name. */
-  'fs-3': FEATURE_NAMES,
+  'fs-3': FEATURE_NAMES.slice(0, 29),
+  /** builtin-4: fs-3 and the reward model's score. */
+  'fs-4': FEATURE_NAMES,
 };
 
 /** The feature set this engine computes. */
-export const FEATURE_SET_ID = 'fs-3';
+export const FEATURE_SET_ID = 'fs-4';
 
 /** The id of a feature list, when it is a known set. */
 export function featureSetOf(names: readonly string[]): string | undefined {
@@ -632,28 +644,62 @@ export function featurize(cands: readonly FeatureInput[]): Float32Array {
 
 /**
  * Stored rows of an older feature set that can be brought to this one by computing only the
- * columns the newer set adds, from the texts stored with them: fs-2 rows get `undefined_name`
- * (from the stored candidate text, prefix and suffix), so that feedback given before an
- * upgrade still trains the new ranker. The stored columns are kept as they are, never
+ * columns the newer sets add, from the texts stored with them, so that feedback given before
+ * an upgrade still trains the new ranker: fs-2 rows get `undefined_name` (from the stored
+ * candidate text, prefix and suffix); fs-2 and fs-3 rows get the reward columns as absent
+ * (0: no reward model scored them). The stored columns are kept as they are, never
  * recomputed. Returns undefined when `fromSet` cannot be upgraded (or a row is not of it).
  */
 export function upgradeRows(fromSet: string, toSet: string, request: { prefix: string; suffix: string; languageId: string }, rows: readonly { text: string; features: Float32Array }[]): Float32Array[] | undefined {
   const from = FEATURE_SETS[fromSet];
-  if (fromSet !== 'fs-2' || toSet !== 'fs-3' || FEATURE_SET_ID !== 'fs-3' || !from || rows.some((r) => r.features.length !== from.length)) return undefined;
-  const fromPrefix = request.languageId === 'python' ? contextNames(request.prefix) : undefined;
+  if ((fromSet !== 'fs-2' && fromSet !== 'fs-3') || toSet !== FEATURE_SET_ID || FEATURE_SET_ID !== 'fs-4' || !from || rows.some((r) => r.features.length !== from.length)) return undefined;
+  const fromPrefix = fromSet === 'fs-2' && request.languageId === 'python' ? contextNames(request.prefix) : undefined;
   const s: SuffixInfo = { firstLine: '', firstNonBlank: '' };
   return rows.map((r) => {
     const out = new Float32Array(NUM_FEATURES);
     out.set(r.features);
-    out[COL.undefined_name] = usesUndefinedName({ text: r.text, prefix: request.prefix, suffix: request.suffix, languageId: request.languageId, votes: 1, totalSamples: 1 }, fromPrefix, s) ? 1 : 0;
+    if (fromSet === 'fs-2') out[COL.undefined_name] = usesUndefinedName({ text: r.text, prefix: request.prefix, suffix: request.suffix, languageId: request.languageId, votes: 1, totalSamples: 1 }, fromPrefix, s) ? 1 : 0;
     return out;
   });
+}
+
+/**
+ * Writes the reward columns of a request's rows (row-major [n, F], in place) from the reward
+ * model's scores, one per row in the same order.
+ */
+export function writeRewardFeatures(f: Float32Array, scores: ArrayLike<number>): void {
+  const n = scores.length;
+  if (f.length !== n * NUM_FEATURES) throw new Error(`writeRewardFeatures: ${n} scores for ${f.length / NUM_FEATURES} rows`);
+  let mean = 0;
+  for (let i = 0; i < n; i++) mean += scores[i] as number;
+  mean /= n || 1;
+  let v = 0;
+  for (let i = 0; i < n; i++) v += ((scores[i] as number) - mean) ** 2;
+  const sd = Math.sqrt(v / (n || 1));
+  for (let i = 0; i < n; i++) {
+    const o = i * NUM_FEATURES;
+    f[o + COL.reward_present] = 1;
+    f[o + COL.reward_z] = sd > 1e-6 ? Math.min(3, Math.max(-3, ((scores[i] as number) - mean) / sd)) : 0;
+  }
+}
+
+/** A copy of one row with the reward columns cleared (a score of another reward model than the one being trained with). */
+export function withoutReward(row: Float32Array): Float32Array {
+  const out = Float32Array.from(row);
+  out[COL.reward_present] = 0;
+  out[COL.reward_z] = 0;
+  return out;
+}
+
+/** Whether a row (of the current set) has a reward model score. */
+export function hasReward(row: Float32Array): boolean {
+  return row[COL.reward_present] === 1;
 }
 
 // ---------------------------------------------------------------------------------------
 // The built-in ranker: a linear score with hand-chosen weights, no normalization.
 
-export const BUILTIN_VERSION = 'builtin-3';
+export const BUILTIN_VERSION = 'builtin-4';
 
 /** Hand-chosen weights: agreement and likelihood up, signs of broken or unfinished code down. */
 const BUILTIN_WEIGHTS: Record<FeatureName, number> = {
@@ -692,6 +738,11 @@ const BUILTIN_WEIGHTS: Record<FeatureName, number> = {
   // A NameError waiting to happen: on the HumanEval pool at N = 8 without execution, this
   // lifts top-1 by 1 to 2 points (BENCHMARKS.md, the simulated developer's last table).
   undefined_name: -2.0,
+  // The reward model (when one is set): a guess, since Winnow cannot know how good the model
+  // a user plugs in is; one standard deviation above the request's mean counts like a
+  // quarter of the vote share. Training sets the real weight (docs/reward-model.md).
+  reward_present: 0,
+  reward_z: 1.0,
 };
 
 export const BUILTIN_SPEC: RankerSpec = {

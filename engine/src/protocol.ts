@@ -78,6 +78,46 @@ export interface CompleteRequest {
   synthesizeTests?: number;
   /** The user's training settings (winnow.training.*); the engine keeps the latest for background training. */
   training?: TrainingSettings;
+  /** The user's reward model settings (winnow.ranker.rewardModel*); the engine keeps the latest (one model for all windows). */
+  rewardModel?: RewardModelSettings;
+}
+
+/** winnow.ranker.rewardModel and winnow.ranker.rewardModelMaxTokens. */
+export interface RewardModelSettings {
+  /** Folder of an exported reward model (model.onnx, tokenizer.json); '' for none. */
+  path: string;
+  /** Most tokens of one (context, candidate) sequence; the context is cut from its left. */
+  maxTokens: number;
+}
+
+export const DEFAULT_REWARD_MAX_TOKENS = 1024;
+
+/** The reward model as the engine has it (`status`). */
+export interface RewardModelStatus {
+  /** none: no folder set; loading: being checked and loaded (completions go on without it); failed: see problem. */
+  state: 'none' | 'loading' | 'ready' | 'failed';
+  path: string;
+  name?: string;
+  /** What a ranker version trained with it records. */
+  id?: string;
+  device?: Device;
+  deviceReason?: string;
+  precision?: 'fp32' | 'fp16';
+  maxTokens: number;
+  modelMB?: number;
+  /** Scoring time of the last completions (up to 100), ms. */
+  p50Ms?: number;
+  p90Ms?: number;
+  /** Completions it scored within the latency budget, and after it (those scores are stored for training only). */
+  inTime: number;
+  late: number;
+  /** Runs that failed. */
+  errors: number;
+  /** Completions that went without a score because earlier runs still occupied the model. */
+  skipped: number;
+  /** Runs in its thread now (running or waiting). */
+  running: number;
+  problem?: string;
 }
 
 /**
@@ -341,7 +381,7 @@ export interface RankerVersionInfo {
   heldOut?: { pairs: number; accuracy: number; activeVersion: string; activeAccuracy: number };
   rounds?: RoundMetrics[];
   decision?: { promoted: boolean; reason: string };
-  /** The reward model a version was trained with, if any (see issue 9). */
+  /** The id of the reward model a version was trained with (engine/src/reward/folder.ts); absent: none. It serves only with that reward model. */
   rewardModel?: string;
 }
 export interface RankersReply {
@@ -390,6 +430,9 @@ export interface StatusReply {
   generator?: { backend: GeneratorBackend; url?: string; reachable: boolean; problem?: GeneratorProblem };
   /** Training: whether one runs now, and when the active ranker last changed and why. */
   training?: { running: boolean; lastChange?: { time: number; version: string; reason: string } };
+  rewardModel?: RewardModelStatus;
+  /** Set when the active ranker version cannot serve with the reward model in use (then the built-in one serves). */
+  rankerNote?: string;
 }
 
 export interface EventsRequest {
@@ -643,6 +686,11 @@ export function validateComplete(b: unknown): string | undefined {
   if (o.training !== undefined) {
     const problem = validateTrainingSettings(o.training);
     if (problem) return problem;
+  }
+  if (o.rewardModel !== undefined) {
+    const r = o.rewardModel as Record<string, unknown>;
+    if (typeof r !== 'object' || r === null || !isStr(r.path) || r.path.length > 4096) return 'rewardModel.path must be a string (a folder, or empty for none)';
+    if (typeof r.maxTokens !== 'number' || !Number.isInteger(r.maxTokens) || r.maxTokens < 16 || r.maxTokens > 32768) return 'rewardModel.maxTokens must be an integer from 16 to 32768';
   }
   return validateGenerator(o.generator);
 }

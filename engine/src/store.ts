@@ -85,6 +85,8 @@ export const MIGRATIONS: readonly string[] = [
   // Rows stored before it keep the id of the set of their length: 19 float32 (fs-1), 28 (fs-2).
   `ALTER TABLE candidates ADD COLUMN feature_set TEXT;
    UPDATE candidates SET feature_set = CASE length(features) WHEN 76 THEN 'fs-1' WHEN 112 THEN 'fs-2' END WHERE features IS NOT NULL;`,
+  // 4: the reward model whose score is in a candidate's features (its id, engine/src/reward/folder.ts), if any.
+  `ALTER TABLE candidates ADD COLUMN reward_model TEXT;`,
 ];
 
 /** A triplet with its texts, as exported. */
@@ -104,7 +106,7 @@ export interface RequestRecord {
   sampled: number;
   latencyMs: number;
   problem?: string;
-  candidates: { id: string; rank: number; text: string; score: number; votes: number; meanLogprob?: number; features?: Float32Array; featureSet?: string }[];
+  candidates: { id: string; rank: number; text: string; score: number; votes: number; meanLogprob?: number; features?: Float32Array; featureSet?: string; rewardModel?: string }[];
 }
 
 export class Store {
@@ -177,8 +179,8 @@ export class Store {
          VALUES (@id, @time, @filePath, @languageId, @prefix, @suffix, @n, @backend, @model, @rankerVersion, @sampled, @latencyMs, @problem)`,
       ),
       candidate: this.db.prepare(
-        `INSERT INTO candidates (id, request_id, rank, text, score, votes, mean_logprob, features, feature_set)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO candidates (id, request_id, rank, text, score, votes, mean_logprob, features, feature_set, reward_model)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       event: this.db.prepare(
         `INSERT INTO events (time, received, kind, request_id, candidate_id, rank, ranker_version, latency_ms, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -219,6 +221,7 @@ export class Store {
             c.meanLogprob ?? null,
             c.features ? Buffer.from(c.features.buffer, c.features.byteOffset, c.features.byteLength) : null,
             c.features ? (c.featureSet ?? null) : null,
+            c.features ? (c.rewardModel ?? null) : null,
           );
         }
       }
@@ -239,14 +242,15 @@ export class Store {
   }
 
   /**
-   * Replaces stored candidates' feature rows (same feature set), for execution outcomes that
-   * arrived after the reply; returns how many rows were updated.
+   * Replaces stored candidates' feature rows (same feature set), for execution outcomes and
+   * reward model scores that arrived after the reply; returns how many rows were updated.
+   * `rewardModel`: the reward model whose score the row now holds (absent: unchanged).
    */
-  updateCandidateFeatures(rows: readonly { id: string; features: Float32Array; featureSet: string }[]): number {
-    const update = this.db.prepare('UPDATE candidates SET features = ?, feature_set = ? WHERE id = ?');
+  updateCandidateFeatures(rows: readonly { id: string; features: Float32Array; featureSet: string; rewardModel?: string }[]): number {
+    const update = this.db.prepare('UPDATE candidates SET features = ?, feature_set = ?, reward_model = COALESCE(?, reward_model) WHERE id = ?');
     let n = 0;
     this.db.transaction(() => {
-      for (const r of rows) n += update.run(Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength), r.featureSet, r.id).changes;
+      for (const r of rows) n += update.run(Buffer.from(r.features.buffer, r.features.byteOffset, r.features.byteLength), r.featureSet, r.rewardModel ?? null, r.id).changes;
     })();
     return n;
   }
@@ -306,10 +310,10 @@ export class Store {
     }
     const cands = this.db
       .prepare(
-        `SELECT id, request_id, rank, text, score, votes, mean_logprob, features, feature_set FROM candidates
+        `SELECT id, request_id, rank, text, score, votes, mean_logprob, features, feature_set, reward_model FROM candidates
          WHERE request_id IN (SELECT request_id FROM events UNION SELECT request_id FROM test_outcomes) ORDER BY request_id, rank`,
       )
-      .all() as { id: string; request_id: string; rank: number; text: string; score: number; votes: number; mean_logprob: number | null; features: Buffer | null; feature_set: string | null }[];
+      .all() as { id: string; request_id: string; rank: number; text: string; score: number; votes: number; mean_logprob: number | null; features: Buffer | null; feature_set: string | null; reward_model: string | null }[];
     for (const c of cands) {
       byId.get(c.request_id)?.candidates.push({
         id: c.id,
@@ -320,6 +324,7 @@ export class Store {
         ...(c.mean_logprob !== null ? { meanLogprob: c.mean_logprob } : {}),
         // A copy: the Buffer's memory may be shared and need not be 4-byte aligned.
         ...(c.features && c.feature_set && c.features.length % 4 === 0 ? { features: new Float32Array(new Uint8Array(c.features).buffer), featureSet: c.feature_set } : {}),
+        ...(c.reward_model !== null ? { rewardModel: c.reward_model } : {}),
       });
     }
     const events = (this.db.prepare('SELECT * FROM events ORDER BY id').all() as RawEvent[]).map((e) => ({

@@ -75,13 +75,13 @@ export class StoreWriter {
    * Replaces the feature rows of candidates already queued or stored (execution outcomes that
    * arrived after the reply). Never throws: a failure is logged and the old rows stay.
    */
-  updateFeatures(requestId: string, rows: readonly { id: string; features: Float32Array; featureSet: string }[]): void {
+  updateFeatures(requestId: string, rows: readonly { id: string; features: Float32Array; featureSet: string; rewardModel?: string }[]): void {
     const byId = new Map(rows.map((r) => [r.id, r]));
     const queued = [...this.requests, ...this.heldRequests].find((r) => r.id === requestId);
     if (queued) {
       for (const c of queued.candidates) {
         const r = byId.get(c.id);
-        if (r) Object.assign(c, { features: r.features, featureSet: r.featureSet });
+        if (r) Object.assign(c, { features: r.features, featureSet: r.featureSet }, r.rewardModel !== undefined ? { rewardModel: r.rewardModel } : {});
       }
       return;
     }

@@ -26,6 +26,8 @@ export interface RequestCandidateRow {
   /** The stored feature row and the id of the feature set it was computed with. */
   features?: Float32Array;
   featureSet?: string;
+  /** The reward model whose score is in the row (its id), if any. */
+  rewardModel?: string;
 }
 
 export interface RequestRow {

@@ -75,7 +75,7 @@ describe('the ranker learns, from the editor (code-server + Chromium)', { timeou
       await e2e.openFile('tr_accept.py', firstWords);
       const { ready } = await e2e.waitForWinnow();
       console.log(`# status bar: ${JSON.stringify(ready)}`);
-      await waitFor('builtin-3 in the status bar', 30_000, async () => ((await statusText()).includes('builtin-3') ? true : undefined));
+      await waitFor('builtin-4 in the status bar', 30_000, async () => ((await statusText()).includes('builtin-4') ? true : undefined));
       await e2e.screenshot('workbench');
     });
   });
@@ -121,7 +121,7 @@ describe('the ranker learns, from the editor (code-server + Chromium)', { timeou
       await e2e.screenshot('retrain-summary');
       console.log(`# summary: ${JSON.stringify(summary)}`);
       assert.match(summary, /^Winnow promoted ranker v1; it ranks your completions now\./);
-      const acc = /Held-out pairwise accuracy: builtin-3 \(active\) (\d+\.\d)% → v1 (\d+\.\d)% \(\+\d+\.\d points?, (\d+) pairs\)/.exec(summary);
+      const acc = /Held-out pairwise accuracy: builtin-4 \(active\) (\d+\.\d)% → v1 (\d+\.\d)% \(\+\d+\.\d points?, (\d+) pairs\)/.exec(summary);
       assert.ok(acc, `accuracy before and after in ${summary}`);
       assert.ok(Number(acc[2]) > Number(acc[1]), 'the new version is better on the held-out pairs');
       assert.ok(Number(acc[3]) >= 50, 'the gate had at least winnow.training.minPairs held-out pairs');
@@ -164,19 +164,19 @@ describe('the ranker learns, from the editor (code-server + Chromium)', { timeou
       assert.equal(message, 'Winnow: training cancelled; nothing changed.');
       const rankers = cliJson<CliRankers>('rankers');
       assert.equal(rankers.active, 'v1');
-      assert.deepEqual(rankers.versions.map((v) => v.version).sort(), ['builtin-3', 'v1'], 'no new version was written');
+      assert.deepEqual(rankers.versions.map((v) => v.version).sort(), ['builtin-4', 'v1'], 'no new version was written');
       assert.match(await statusText(), /· v1$/);
     });
   });
 
-  test('"Winnow: Roll Back Ranker" lists the versions and goes back to builtin-3', async (t) => {
+  test('"Winnow: Roll Back Ranker" lists the versions and goes back to builtin-4', async (t) => {
     await e2e.step(t, 'roll-back', async () => {
       const p = e2e.page;
       // Out of the way: the summary toast of the previous step.
       await p.locator('.part.editor .monaco-editor .view-lines').first().click();
       await e2e.runCommand('Winnow: Roll Back Ranker');
       const rows = p.locator('.quick-input-widget .monaco-list-row');
-      await waitFor('the ranker versions in the quick pick', 15_000, async () => ((await rows.filter({ hasText: 'builtin-3' }).count()) > 0 ? true : undefined));
+      await waitFor('the ranker versions in the quick pick', 15_000, async () => ((await rows.filter({ hasText: 'builtin-4' }).count()) > 0 ? true : undefined));
       const listed = (await rows.allInnerTexts()).map((r) => r.replace(/\s+/g, ' ').trim());
       await e2e.screenshot('roll-back-pick');
       console.log(`# quick pick: ${JSON.stringify(listed)}`);
@@ -184,17 +184,17 @@ describe('the ranker learns, from the editor (code-server + Chromium)', { timeou
       assert.ok(v1, 'v1 is listed');
       assert.match(v1, /active · held-out accuracy \d+\.\d% · \d+ pairs · created just now/);
       assert.match(v1, /promoted: held-out pairwise accuracy/);
-      assert.ok(listed.some((r) => r.startsWith('builtin-3') && /built-in/.test(r)), 'builtin-3 is listed');
+      assert.ok(listed.some((r) => r.startsWith('builtin-4') && /built-in/.test(r)), 'builtin-4 is listed');
       // Click the built-in version's row (its detail is unique to it).
       await rows.filter({ hasText: 'The ranker Winnow ships with' }).first().click();
-      const message = await waitFor('the activation message', 30_000, async () => (await e2e.notifications()).find((n) => /now ranks with builtin-3/.test(n)));
-      await waitFor('builtin-3 in the status bar', 15_000, async () => ((await statusText()).includes('builtin-3') ? true : undefined));
+      const message = await waitFor('the activation message', 30_000, async () => (await e2e.notifications()).find((n) => /now ranks with builtin-4/.test(n)));
+      await waitFor('builtin-4 in the status bar', 15_000, async () => ((await statusText()).includes('builtin-4') ? true : undefined));
       await e2e.settledToasts();
       await e2e.screenshot('rolled-back');
       console.log(`# ${JSON.stringify(message)}; status bar: ${JSON.stringify(await statusText())}`);
-      assert.match(message, /Winnow now ranks with builtin-3 \(was v1\)\./);
+      assert.match(message, /Winnow now ranks with builtin-4 \(was v1\)\./);
       const rankers = cliJson<CliRankers>('rankers');
-      assert.equal(rankers.active, 'builtin-3');
+      assert.equal(rankers.active, 'builtin-4');
       assert.ok(rankers.versions.some((v) => v.version === 'v1'), 'v1 stays on disk, to roll forward again');
     });
   });

@@ -51,7 +51,7 @@ for (const transport of ['tcp', 'ipc'] as const) {
       assert.equal(s.protocolVersion, PROTOCOL_VERSION);
       assert.equal(s.device, 'cpu');
       assert.match(s.deviceReason, /CPU/);
-      assert.equal(s.rankerVersion, 'builtin-3');
+      assert.equal(s.rankerVersion, 'builtin-4');
     });
 
     test('complete: N samples, post-processed, deduplicated, ranked best first, stored', async () => {

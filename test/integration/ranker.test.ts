@@ -321,7 +321,7 @@ test('loadActiveRanker: a corrupt active model is moved aside and the built-in i
     assert.equal(logged[0]?.level, 'error');
     assert.ok(logged[0]?.msg.includes(reg.pathOf('broken')), logged[0]?.msg);
     assert.ok(logged[0]?.msg.includes(`moved aside to ${path.join(reg.dir, aside[0] as string)}`), logged[0]?.msg);
-    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-3/);
+    assert.match(logged[0]?.msg ?? '', /falling back to the built-in ranker builtin-4/);
     assert.deepEqual(reg.list(), [BUILTIN_VERSION]);
   } finally {
     await ranker.dispose();
@@ -377,7 +377,7 @@ test('loadActiveRanker: missing file, incompatible features, unreadable active.j
   assert.equal(reg.activeVersion(), BUILTIN_VERSION);
 });
 
-test('loadActiveRanker: after the fs-2 → fs-3 upgrade, an active learned version of fs-2 is kept on disk and the built-in serves, with the reason', async () => {
+test('loadActiveRanker: after a feature set upgrade (fs-2 → fs-4), an active learned version of fs-2 is kept on disk and the built-in serves, with the reason', async () => {
   const data = tmp();
   const reg = new RankerRegistry(data);
   reg.ensureBuiltin();
@@ -396,10 +396,10 @@ test('loadActiveRanker: after the fs-2 → fs-3 upgrade, an active learned versi
   const logged: Logged = [];
   const ranker = await loadActiveRanker(data, 'cpu', collect(logged));
   try {
-    assert.equal(ranker.version, 'builtin-3');
-    assert.equal(reg.activeVersion(), 'builtin-3');
+    assert.equal(ranker.version, 'builtin-4');
+    assert.equal(reg.activeVersion(), 'builtin-4');
     assert.ok(fs.existsSync(reg.pathOf('v3')), 'the old version stays, for the record and a later roll back');
-    assert.match(logged[0]?.msg ?? '', /v3\.onnx was trained on feature set fs-2; this engine computes fs-3; falling back to the built-in ranker builtin-3/);
+    assert.match(logged[0]?.msg ?? '', /v3\.onnx was trained on feature set fs-2; this engine computes fs-4; falling back to the built-in ranker builtin-4/);
     assert.match(reg.readActive().reason ?? '', /fell back to the built-in ranker: .*fs-2/);
   } finally {
     await ranker.dispose();
@@ -419,7 +419,7 @@ test('loadActiveRanker: an older built-in ranker left active by an earlier engin
     assert.equal(ranker.version, BUILTIN_VERSION);
     assert.equal(reg.activeVersion(), BUILTIN_VERSION);
     assert.deepEqual(logged.map((l) => l.level), ['info']);
-    assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-3/);
+    assert.match(logged[0]?.msg ?? '', /built-in ranker builtin-1 replaced by builtin-4/);
   } finally {
     await ranker.dispose();
   }
@@ -432,10 +432,10 @@ test('registry: versions with metadata, v1, v2, ... never reused; prune keeps th
   const bytes = buildRankerModel(BUILTIN_SPEC);
   const add = (parent: string) => {
     const version = reg.nextVersion();
-    reg.addVersion({ version, builtin: false, parent, featureSet: 'fs-3', family: 'linear', createdAt: Date.now(), decision: { promoted: false, reason: 'test' } }, bytes);
+    reg.addVersion({ version, builtin: false, parent, featureSet: 'fs-4', family: 'linear', createdAt: Date.now(), decision: { promoted: false, reason: 'test' } }, bytes);
     return version;
   };
-  assert.equal(add('builtin-3'), 'v1');
+  assert.equal(add('builtin-4'), 'v1');
   assert.equal(add('v1'), 'v2');
   assert.equal(add('v2'), 'v3');
   assert.equal(add('v3'), 'v4');
@@ -447,14 +447,14 @@ test('registry: versions with metadata, v1, v2, ... never reused; prune keeps th
   const removed = reg.prune(2);
   assert.deepEqual(removed, ['v3', 'v4', 'v5'].slice(0, removed.length));
   const left = reg.list();
-  assert.ok(left.includes('v1') && left.includes('v2') && left.includes('builtin-3'), left.join(','));
+  assert.ok(left.includes('v1') && left.includes('v2') && left.includes('builtin-4'), left.join(','));
   assert.equal(left.filter((v) => v.startsWith('v')).length, 2);
   assert.equal(fs.existsSync(reg.metaPath('v3')), false);
   // Names are never reused after pruning.
   assert.equal(reg.nextVersion(), 'v6');
   const info = reg.listInfo();
   assert.equal(info.find((v) => v.version === 'v2')?.active, true);
-  assert.equal(info.find((v) => v.version === 'builtin-3')?.builtin, true);
+  assert.equal(info.find((v) => v.version === 'builtin-4')?.builtin, true);
   assert.equal(info.find((v) => v.version === 'v1')?.decision?.reason, 'test');
 });
 
@@ -486,7 +486,7 @@ test('a trained model scores the same in onnxruntime as in the trainer (what is 
   for (const family of ['linear', 'mlp'] as const) {
     const res = trainPairs(data, undefined, { ...DEFAULT_HYPER, family, hidden: 16, maxEpochs: 3 });
     const file = path.join(tmp(), `${family}.onnx`);
-    fs.writeFileSync(file, buildRankerModel(toRankerSpec(res.model, `t-${family}`, FEATURE_NAMES, { 'winnow.featureSet': 'fs-3' })));
+    fs.writeFileSync(file, buildRankerModel(toRankerSpec(res.model, `t-${family}`, FEATURE_NAMES, { 'winnow.featureSet': 'fs-4' })));
     const r = await Ranker.load(file, { device: 'cpu' });
     const onnx = await r.score(chosen.slice(0, 100 * NUM_FEATURES), 100);
     const js = scoreRows(res.model, chosen.slice(0, 100 * NUM_FEATURES), 100);

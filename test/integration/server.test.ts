@@ -52,7 +52,7 @@ describe('language server', () => {
   test('ready status carries device, ranker version and engine pid', () => {
     const ready = server.statuses.find((s) => s.state === 'ready');
     assert.equal(ready?.device, 'cpu');
-    assert.equal(ready?.rankerVersion, 'builtin-3');
+    assert.equal(ready?.rankerVersion, 'builtin-4');
     assert.equal(ready?.enginePid, readEngineInfo(dir)?.pid);
   });
 

@@ -54,13 +54,13 @@ test('a simulated developer teaches one engine while the other keeps the built-i
   const seen = new Set(learning.arrivals.filter((a) => a.pass < 3).map((a) => a.taskId));
   assert.ok(learning.arrivals.filter((a) => a.pass === 3).every((a) => !seen.has(a.taskId)));
   // Training off: the built-in ranker throughout, no training, no version.
-  assert.ok(off.arrivals.every((a) => a.rankerVersion === 'builtin-3'));
+  assert.ok(off.arrivals.every((a) => a.rankerVersion === 'builtin-4'));
   assert.deepEqual(off.trainings, []);
-  assert.deepEqual(off.rankers.map((v) => v.version), ['builtin-3']);
+  assert.deepEqual(off.rankers.map((v) => v.version), ['builtin-4']);
   // Learning: background trainings happened, were promoted, and served later arrivals.
   assert.ok(learning.trainings.some((t) => t.outcome === 'promoted'), JSON.stringify(learning.trainings));
-  assert.ok(learning.arrivals.some((a) => a.rankerVersion !== 'builtin-3'));
-  assert.notEqual(learning.rankers.find((v) => v.active)?.version, 'builtin-3');
+  assert.ok(learning.arrivals.some((a) => a.rankerVersion !== 'builtin-4'));
+  assert.notEqual(learning.rankers.find((v) => v.active)?.version, 'builtin-4');
   // Every version the learning engine made is in the record, mid-window trainings included.
   const recorded = new Set(learning.trainings.flatMap((t) => (t.version ? [t.version] : [])));
   for (const v of learning.rankers) if (!v.builtin) assert.ok(recorded.has(v.version), `${v.version} was trained but not recorded: ${JSON.stringify(learning.trainings)}`);

@@ -94,11 +94,11 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
     assert.equal(s.outcome, 'promoted', s.reason);
     assert.equal(s.version, 'v1');
     assert.ok(s.heldOut && s.heldOut.pairs >= 30, `held-out pairs ${s.heldOut?.pairs}`);
-    assert.equal(s.heldOut?.activeVersion, 'builtin-3');
+    assert.equal(s.heldOut?.activeVersion, 'builtin-4');
     assert.ok(s.heldOut!.accuracy >= s.heldOut!.activeAccuracy + 0.01, `new ${s.heldOut!.accuracy} vs active ${s.heldOut!.activeAccuracy}`);
     assert.equal(s.rounds.length, 3, 'round 0 and two hard-negative rounds');
     assert.ok((s.triplets.accepted_vs_shown?.train ?? 0) > 0, JSON.stringify(s.triplets));
-    assert.equal(s.featureSet, 'fs-3');
+    assert.equal(s.featureSet, 'fs-4');
 
     const status = await engine.client.request('status', {}, 5000);
     assert.equal(status.rankerVersion, 'v1');
@@ -111,8 +111,8 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
     assert.equal(versions.active, 'v1');
     const v1 = versions.versions.find((v) => v.version === 'v1');
     assert.ok(v1 && v1.active && !v1.builtin);
-    assert.equal(v1.parent, 'builtin-3');
-    assert.equal(v1.featureSet, 'fs-3');
+    assert.equal(v1.parent, 'builtin-4');
+    assert.equal(v1.featureSet, 'fs-4');
     assert.equal(v1.decision?.promoted, true);
     assert.equal(v1.rounds?.length, 3);
     assert.ok(v1.hyper && v1.hyper.family);
@@ -153,7 +153,7 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
     };
     const loaders = [load(0), load(1000), load(2000)];
     for (let k = 0; k < 20; k++) {
-      const target = k % 2 === 0 ? 'builtin-3' : 'v1';
+      const target = k % 2 === 0 ? 'builtin-4' : 'v1';
       const a = await engine.client.request('activate', { version: target }, 10_000);
       assert.equal(a.active, target);
       await waitFor('a completion on the new ranker', () => served > k * 3);
@@ -175,7 +175,7 @@ describe('training on a real engine', { timeout: 300_000 }, () => {
     fs.writeFileSync(path.join(rankers, 'v90.onnx'), Buffer.from('this is not an onnx model'));
     fs.writeFileSync(path.join(rankers, 'v91.onnx'), good.subarray(0, Math.floor(good.length / 2)));
     // Incompatible: another feature set's metadata on an otherwise valid file.
-    fs.writeFileSync(path.join(rankers, 'v92.onnx'), Buffer.from(good.toString('latin1').replace('fs-3', 'fs-9'), 'latin1'));
+    fs.writeFileSync(path.join(rankers, 'v92.onnx'), Buffer.from(good.toString('latin1').replace('fs-4', 'fs-9'), 'latin1'));
     for (const v of ['v90', 'v91', 'v92']) {
       await assert.rejects(engine.client.request('activate', { version: v }, 10_000), (e: Error) => {
         assert.match(e.message, new RegExp(`cannot activate ${v}: .*; v1 keeps serving`));
@@ -220,9 +220,9 @@ test('winnow train, rankers and activate work standalone on a data folder', asyn
   assert.equal(human.status, 0, human.stderr);
   assert.match(human.stdout, /^active: v1$/m);
   assert.match(human.stdout, /^\* v1 /m);
-  const back = cli(dir, 'activate', 'builtin-3');
+  const back = cli(dir, 'activate', 'builtin-4');
   assert.equal(back.status, 0, back.stderr);
-  assert.match(back.stdout, /active: builtin-3 \(was v1\)/);
+  assert.match(back.stdout, /active: builtin-4 \(was v1\)/);
   const bad = cli(dir, 'activate', 'v77');
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /no ranker version "v77"/);

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHash } from 'node:crypto';
-import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, FEATURE_SETS, NUM_FEATURES, featureSetOf, featurize, upgradeRows, type FeatureInput, type FeatureName } from '../../engine/src/features';
+import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID, FEATURE_SETS, NUM_FEATURES, featureSetOf, featurize, upgradeRows, writeRewardFeatures, type FeatureInput, type FeatureName } from '../../engine/src/features';
 
 const PY_PREFIX = 'from typing import List\n\n\ndef count_up(n: int) -> List[int]:\n    """Return [0, 1, ..., n-1]. Don\'t (ever) return None."""\n';
 
@@ -20,7 +20,7 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
   assert.equal(new Set(FEATURE_NAMES).size, FEATURE_NAMES.length);
   assert.equal(NUM_FEATURES, FEATURE_NAMES.length);
   assert.equal(BUILTIN_SPEC.version, BUILTIN_VERSION);
-  assert.equal(BUILTIN_VERSION, 'builtin-3');
+  assert.equal(BUILTIN_VERSION, 'builtin-4');
   assert.deepEqual(BUILTIN_SPEC.featureNames, [...FEATURE_NAMES]);
   assert.equal(BUILTIN_SPEC.layers.length, 1);
   assert.equal(BUILTIN_SPEC.layers[0]?.weights.length, NUM_FEATURES);
@@ -30,7 +30,7 @@ test('feature list: unique names, matching count, built-in spec covers it', () =
 test('feature sets: each id names one list for good; FEATURE_NAMES is the current id', () => {
   // A feature set id never changes meaning: changing FEATURE_NAMES needs a new id in FEATURE_SETS
   // (and its line here), so that stored rows and trained models of the old set are never misread.
-  const recorded: Record<string, string> = { 'fs-1': '83f52b6e90885263', 'fs-2': '6163e83d85413f42', 'fs-3': 'f25e8c255d0180f8' };
+  const recorded: Record<string, string> = { 'fs-1': '83f52b6e90885263', 'fs-2': '6163e83d85413f42', 'fs-3': 'f25e8c255d0180f8', 'fs-4': '4d4953b6a53c6ea3' };
   for (const [id, names] of Object.entries(FEATURE_SETS)) {
     assert.equal(createHash('sha256').update(names.join(',')).digest('hex').slice(0, 16), recorded[id], `feature set ${id} changed: give the new list a new id`);
   }
@@ -38,7 +38,8 @@ test('feature sets: each id names one list for good; FEATURE_NAMES is the curren
   assert.equal(featureSetOf(FEATURE_NAMES), FEATURE_SET_ID);
   assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 19)), 'fs-1');
   assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 28)), 'fs-2');
-  assert.equal(FEATURE_SET_ID, 'fs-3');
+  assert.equal(featureSetOf(FEATURE_NAMES.slice(0, 29)), 'fs-3');
+  assert.equal(FEATURE_SET_ID, 'fs-4');
   assert.equal(featureSetOf(['vote_share']), undefined);
   assert.equal(BUILTIN_SPEC.metadata?.['winnow.featureSet'], FEATURE_SET_ID);
 });
@@ -272,11 +273,11 @@ test('undefined_name: a Python candidate calling what nothing defines; the suffi
   assert.ok((spec[FEATURE_NAMES.indexOf('undefined_name')]?.[0] ?? 0) < 0);
 });
 
-test('stored fs-2 rows upgrade to fs-3: the stored columns kept, undefined_name computed from the stored texts', () => {
+test('stored fs-2 and fs-3 rows upgrade to fs-4: the stored columns kept, undefined_name computed from the stored texts (fs-2), no reward score', () => {
   const request = { prefix: PY_PREFIX, suffix: '', languageId: 'python' };
   const texts = ['    return [i for i in range(n) if is_prime(i)]\n', '    return list(range(n))\n'];
   const stored = texts.map((text, i) => ({ text, features: new Float32Array(28).fill(i + 0.5) }));
-  const up = upgradeRows('fs-2', 'fs-3', request, stored);
+  const up = upgradeRows('fs-2', 'fs-4', request, stored);
   assert.ok(up);
   assert.deepEqual(up.map((r) => r.length), [NUM_FEATURES, NUM_FEATURES]);
   assert.deepEqual([...(up[0] as Float32Array).subarray(0, 28)], [...(stored[0]?.features ?? [])]);
@@ -284,8 +285,37 @@ test('stored fs-2 rows upgrade to fs-3: the stored columns kept, undefined_name 
   assert.deepEqual(up.map((r) => r[col]), [1, 0]);
   // The same as featurize computes for that column.
   assert.deepEqual(up.map((r) => r[col]), texts.map((t) => feats(t).undefined_name));
+  const present = FEATURE_NAMES.indexOf('reward_present');
+  const z = FEATURE_NAMES.indexOf('reward_z');
+  assert.deepEqual(up.map((r) => [r[present], r[z]]), [[0, 0], [0, 0]]);
+  // fs-3 rows: their 29 columns as stored, the reward columns absent.
+  const fs3 = upgradeRows('fs-3', 'fs-4', request, [{ text: 'x', features: new Float32Array(29).fill(2) }]);
+  assert.deepEqual([...(fs3?.[0] ?? [])], [...new Array(29).fill(2), 0, 0]);
   // What cannot be upgraded: fs-1 rows, rows of the wrong length, another target.
-  assert.equal(upgradeRows('fs-1', 'fs-3', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
-  assert.equal(upgradeRows('fs-2', 'fs-3', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
-  assert.equal(upgradeRows('fs-2', 'fs-2', request, stored), undefined);
+  assert.equal(upgradeRows('fs-1', 'fs-4', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
+  assert.equal(upgradeRows('fs-2', 'fs-4', request, [{ text: 'x', features: new Float32Array(19) }]), undefined);
+  assert.equal(upgradeRows('fs-2', 'fs-3', request, stored), undefined);
+});
+
+test('reward features: scores standardized over the request, clamped; equal scores give 0; the built-in ranker weighs them', () => {
+  const rows = featurize([input('    return 1\n'), input('    return 2\n'), input('    return 3\n')]);
+  const present = FEATURE_NAMES.indexOf('reward_present');
+  const z = FEATURE_NAMES.indexOf('reward_z');
+  const at = (r: number, c: number) => rows[r * NUM_FEATURES + c] as number;
+  assert.deepEqual([0, 1, 2].map((r) => [at(r, present), at(r, z)]), [[0, 0], [0, 0], [0, 0]], 'absent until a reward model scores');
+  writeRewardFeatures(rows, [1, 2, 3]);
+  const sd = Math.sqrt(2 / 3);
+  [0, 1, 2].forEach((r) => {
+    assert.equal(at(r, present), 1);
+    assert.ok(Math.abs(at(r, z) - (r - 1) / sd) < 1e-6);
+  });
+  writeRewardFeatures(rows, [5, 5, 5]);
+  assert.deepEqual([0, 1, 2].map((r) => at(r, z)), [0, 0, 0]);
+  const many = featurize(Array.from({ length: 20 }, () => input('x')));
+  writeRewardFeatures(many, [1000, ...new Array(19).fill(0)]);
+  assert.equal(many[z], 3, 'clamped to 3');
+  assert.throws(() => writeRewardFeatures(rows, [1, 2]), /2 scores for 3 rows/);
+  const w = BUILTIN_SPEC.layers[0]?.weights ?? [];
+  assert.ok((w[z]?.[0] ?? 0) > 0);
+  assert.equal(w[present]?.[0], 0);
 });

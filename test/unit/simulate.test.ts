@@ -34,11 +34,11 @@ test('passes are whole windows where there are enough tasks, and the halves wher
 test('trainings no look caught are taken from the registry and placed after the last arrival stored before them', () => {
   const seen: TrainingRecord[] = [{ afterArrival: 4, jobId: 'j1', outcome: 'kept', version: 'v1', reason: 'r1', trainMs: 10, triplets: 5 }];
   const info = (version: string, createdAt: number, promoted: boolean): RankerVersionInfo => ({
-    version, active: false, builtin: false, featureSet: 'fs-3', family: 'linear', createdAt,
+    version, active: false, builtin: false, featureSet: 'fs-4', family: 'linear', createdAt,
     triplets: { accepted_vs_shown: { train: 6, validation: 2 } }, decision: { promoted, reason: `why ${version}` },
   });
   const rankers: RankerVersionInfo[] = [
-    { version: 'builtin-3', active: true, builtin: true, featureSet: 'fs-3', family: 'linear', createdAt: 0 },
+    { version: 'builtin-4', active: true, builtin: true, featureSet: 'fs-4', family: 'linear', createdAt: 0 },
     info('v1', 150, false),
     info('v2', 250, true),
     info('v3', 999, false),

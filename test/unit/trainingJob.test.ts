@@ -54,23 +54,52 @@ test('training pairs: only rows of the feature set being trained, split as the t
   assert.deepEqual(countBySource(u.train, u.validation), { accepted_vs_shown: { train: 1, validation: 0 }, pass_rate: { train: 0, validation: 1 } });
 });
 
-test('training pairs: stored fs-2 rows are upgraded to fs-3 (undefined_name from the stored text); fs-1 rows are not', () => {
+test('training pairs: stored fs-2 and fs-3 rows are upgraded to fs-4 (undefined_name from the stored text); fs-1 rows are not', () => {
   const requests: RequestRow[] = [
     {
       id: 'r', time: 0, prefix: 'def f(n):\n', suffix: '', languageId: 'python', filePath: '', rankerVersion: 'builtin-2',
       candidates: [
         { id: 'a', rank: 0, text: '    return g(n)\n', score: 0, votes: 1, features: new Float32Array(28).fill(1), featureSet: 'fs-2' },
         { id: 'b', rank: 1, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(28).fill(2), featureSet: 'fs-2' },
-        { id: 'c', rank: 2, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(NUM_FEATURES).fill(3), featureSet: 'fs-3' },
+        { id: 'c', rank: 2, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(NUM_FEATURES).fill(3), featureSet: 'fs-4' },
         { id: 'd', rank: 3, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(19).fill(4), featureSet: 'fs-1' },
+        { id: 'e', rank: 4, text: '    return n\n', score: 0, votes: 1, features: new Float32Array(29).fill(5), featureSet: 'fs-3' },
       ],
     },
   ];
-  const feats = featuresById(requests, 'fs-3', NUM_FEATURES);
-  assert.deepEqual([...feats.keys()].sort(), ['a', 'b', 'c']);
+  const feats = featuresById(requests, 'fs-4', NUM_FEATURES);
+  assert.deepEqual([...feats.keys()].sort(), ['a', 'b', 'c', 'e']);
   const col = FEATURE_NAMES.indexOf('undefined_name');
   assert.equal(feats.get('a')?.features[col], 1, '`g` is defined nowhere');
   assert.equal(feats.get('b')?.features[col], 0);
   assert.equal(feats.get('a')?.features[0], 1, 'stored columns kept');
-  assert.equal(feats.get('c')?.features[col], 3, 'rows of the set itself are read as stored');
+  assert.equal(feats.get('e')?.features[col], 5, 'fs-3 rows keep undefined_name as stored');
+  assert.equal(feats.get('e')?.features[NUM_FEATURES - 1], 0, 'and have no reward score');
+});
+
+test('training pairs: a reward score counts only when it is of the reward model trained with', () => {
+  const present = FEATURE_NAMES.indexOf('reward_present');
+  const z = FEATURE_NAMES.indexOf('reward_z');
+  const row = (v: number) => {
+    const f = new Float32Array(NUM_FEATURES).fill(v);
+    f[present] = 1;
+    f[z] = 1.5;
+    return f;
+  };
+  const requests: RequestRow[] = [
+    {
+      id: 'r', time: 0, prefix: '', suffix: '', languageId: 'python', filePath: '', rankerVersion: 'builtin-4',
+      candidates: [
+        { id: 'x', rank: 0, text: 'a', score: 0, votes: 1, features: row(1), featureSet: 'fs-4', rewardModel: 'rm@aaaaaaaaaaaa' },
+        { id: 'y', rank: 1, text: 'b', score: 0, votes: 1, features: row(2), featureSet: 'fs-4', rewardModel: 'other@bbbbbbbbbbbb' },
+      ],
+    },
+  ];
+  const withRm = featuresById(requests, 'fs-4', NUM_FEATURES, 'rm@aaaaaaaaaaaa');
+  assert.deepEqual([withRm.get('x')?.features[present], withRm.get('x')?.features[z]], [1, 1.5]);
+  assert.deepEqual([withRm.get('y')?.features[present], withRm.get('y')?.features[z]], [0, 0], "another model's score reads as no score");
+  assert.equal(withRm.get('y')?.features[0], 2, 'the other columns as stored');
+  const none = featuresById(requests, 'fs-4', NUM_FEATURES);
+  assert.deepEqual([none.get('x')?.features[present], none.get('y')?.features[present]], [0, 0], 'trained without a reward model: no score counts');
+  assert.equal(requests[0]?.candidates[0]?.features?.[present], 1, 'the stored rows are not changed');
 });

@@ -4,9 +4,11 @@
  * Training reads the features stored with each candidate when it was ranked (it never
  * recomputes them), and only rows of the feature set being trained, or of an older set that
  * features.ts can upgrade by computing only the columns the newer set adds (upgradeRows:
- * fs-2 → fs-3); a pair with a side of another set (or without features) is left out and counted.
+ * fs-2 and fs-3 → fs-4); a pair with a side of another set (or without features) is left out
+ * and counted. A reward model score counts only when it is the score of the reward model the
+ * ranker is trained with: a row scored by another one is read as not scored (reward columns 0).
  */
-import { upgradeRows } from '../features';
+import { hasReward, upgradeRows, withoutReward } from '../features';
 import type { RequestRow, Triplet } from '../triplets';
 import type { PairData } from './model';
 
@@ -16,8 +18,11 @@ export interface CandidateFeatures {
   meanLogprob?: number;
 }
 
-/** Candidate id → its stored features of `featureSet` (others are not included). */
-export function featuresById(requests: readonly RequestRow[], featureSet: string, dim: number): Map<string, CandidateFeatures> {
+/**
+ * Candidate id → its stored features of `featureSet` (others are not included); `rewardModel`:
+ * the id of the reward model trained with (none: undefined).
+ */
+export function featuresById(requests: readonly RequestRow[], featureSet: string, dim: number, rewardModel?: string): Map<string, CandidateFeatures> {
   const out = new Map<string, CandidateFeatures>();
   const put = (c: { id: string; votes?: number; meanLogprob?: number }, features: Float32Array) => out.set(c.id, { features, votes: c.votes ?? 1, ...(c.meanLogprob !== undefined ? { meanLogprob: c.meanLogprob } : {}) });
   for (const r of requests) {
@@ -26,7 +31,7 @@ export function featuresById(requests: readonly RequestRow[], featureSet: string
     for (const c of r.candidates) {
       if (!c.features || !c.featureSet) continue;
       if (c.featureSet === featureSet) {
-        if (c.features.length === dim) put(c, c.features);
+        if (c.features.length === dim) put(c, hasReward(c.features) && c.rewardModel !== rewardModel ? withoutReward(c.features) : c.features);
       } else {
         const list = older.get(c.featureSet) ?? [];
         list.push({ ...c, features: c.features });

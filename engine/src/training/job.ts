@@ -39,6 +39,8 @@ export interface TrainJobInput {
   active: { version: string; file: string };
   /** Background trainings: triplets at the last training; fewer than settings.minNewTriplets new ones and nothing is trained. */
   previousTripletTotal?: number;
+  /** The id of the reward model the engine scores with (engine/src/reward/folder.ts); absent: none. The version records it. */
+  rewardModel?: string;
 }
 
 export interface TrainJobResult {
@@ -135,7 +137,7 @@ export async function runTrainingJob(input: TrainJobInput, onProgress: (p: Train
       return { summary: end('skipped', `${Math.max(0, fresh)} new triplets since the last training; background training waits for ${input.settings.minNewTriplets} (winnow.training.minNewTriplets)`), promote: false, tripletTotal, hyper };
     }
   }
-  const feats = featuresById(requests, input.featureSet, dim);
+  const feats = featuresById(requests, input.featureSet, dim, input.rewardModel);
   const usable = usablePairs(first.triplets, feats);
   const heldOut = usable.validation;
   const heldOutData = pairData(heldOut, feats, dim);
@@ -201,6 +203,7 @@ export async function runTrainingJob(input: TrainJobInput, onProgress: (p: Train
   onProgress({ ...progress });
   const spec = toRankerSpec(best.result.model, 'candidate', input.featureNames, {
     'winnow.featureSet': input.featureSet,
+    'winnow.rewardModel': input.rewardModel ?? '',
     'winnow.parent': input.active.version,
     'winnow.round': String(best.round),
   });

@@ -37,6 +37,8 @@ export interface StartOptions {
   rounds?: number;
   seed?: number;
   settings: TrainingSettings;
+  /** The id of the reward model the engine scores with; the version is trained with it and records it. */
+  rewardModel?: string;
 }
 
 /** The engine bundle (engine/out/cli.js) that runs `train-worker`. */
@@ -142,6 +144,7 @@ export class TrainingSupervisor {
       active,
       // Background: minNewTriplets counts from the last training that trained (from nothing, the first time).
       ...(o.trigger === 'background' ? { previousTripletTotal: state.tripletTotal ?? 0 } : {}),
+      ...(o.rewardModel ? { rewardModel: o.rewardModel } : {}),
     };
     let child: ChildProcess;
     try {
@@ -235,6 +238,7 @@ export class TrainingSupervisor {
         ...(s.heldOut ? { heldOut: s.heldOut } : {}),
         rounds: s.rounds,
         decision: { promoted: result.promote, reason: s.reason },
+        ...(result.spec.metadata?.['winnow.rewardModel'] ? { rewardModel: result.spec.metadata['winnow.rewardModel'] } : {}),
       },
       buildRankerModel(spec),
     );
