@@ -41,6 +41,7 @@ export class Ctx implements vscode.Disposable {
   private readonly execution: ExecutionConsent;
   readonly testRuns: TestRuns;
   private readonly problems: ProblemNotifier;
+  private readonly rewardProblems: ProblemNotifier;
   private readonly disposables: vscode.Disposable[] = [];
   private readonly onStatusEmitter = new vscode.EventEmitter<StatusParams>();
   private readonly onFeedbackEmitter = new vscode.EventEmitter<FeedbackParams>();
@@ -67,6 +68,7 @@ export class Ctx implements vscode.Disposable {
     this.serverChannel = vscode.window.createOutputChannel('Winnow Language Server', { log: true });
     this.statusBar = new StatusBar();
     this.problems = new ProblemNotifier((err) => this.log.error(`showing a problem: ${errorMessage(err)}`));
+    this.rewardProblems = new ProblemNotifier((err) => this.log.error(`showing a reward model problem: ${errorMessage(err)}`));
     this.feedback = new FeedbackAdapter({ send: (p) => this.sendFeedback(p), log: this.log, itemRefOf });
     this.execution = new ExecutionConsent((p) => {
       this.client?.sendNotification(WorkspaceTrustNotification, p).catch(this.logError('sending workspace trust'));
@@ -314,6 +316,8 @@ export class Ctx implements vscode.Disposable {
     this.log.debug(`engine status: ${JSON.stringify(params)}`);
     this.statusBar.setStatus(params);
     this.problems.update(params.problem);
+    // A reward model that was refused: said once, like the other problems.
+    this.rewardProblems.update(params.rewardModel?.problem ? { code: 'reward_model', message: params.rewardModel.problem } : undefined);
     this.onStatusEmitter.fire(params);
   }
 

@@ -4,7 +4,7 @@
  * the language client's own state; neither sends anything to the server.
  */
 import * as vscode from 'vscode';
-import type { StatusParams } from '../../server/src/protocol';
+import type { RewardModelView, StatusParams } from '../../server/src/protocol';
 import { config } from './config';
 import { lastChangeText } from './trainingText';
 
@@ -96,7 +96,7 @@ export function describe(server: ServerState, status: StatusParams | undefined, 
     case 'down':
       return { text: '$(error) Winnow: engine down', headline: 'The Winnow engine is down', background: 'statusBarItem.errorBackground' };
     case 'ready': {
-      const parts = [status.device ? status.device.toUpperCase() : undefined, status.rankerVersion].filter((p): p is string => !!p);
+      const parts = [status.device ? status.device.toUpperCase() : undefined, status.rankerVersion, rewardPart(status.rewardModel)].filter((p): p is string => !!p);
       const detail = parts.length > 0 ? ` ${parts.join(' · ')}` : '';
       if (!enabled) return { text: `$(circle-slash) Winnow off${detail}`, headline: 'Winnow completions are off (winnow.enabled)' };
       if (status.problem) return { text: `$(warning) Winnow${detail}`, headline: 'Winnow is ready, with a problem', background: 'statusBarItem.warningBackground' };
@@ -120,10 +120,31 @@ function tooltip(headline: string, server: ServerState, status: StatusParams | u
     if (status.enginePid !== undefined) line('Engine pid', String(status.enginePid));
     if (status.message) line('Detail', status.message);
     if (status.problem) line('$(warning) Problem', status.problem.message);
+    if (status.rankerNote) line('Note', status.rankerNote);
+    const rm = status.rewardModel;
+    if (rm) line('Reward model', rewardLine(rm));
     if (status.lastExecution) line('Tests, last completion', status.lastExecution);
   }
   md.appendMarkdown('\nClick for the Winnow menu.');
   return md;
+}
+
+/** The reward model in the item's text: its name and device, or that it is loading or refused. */
+export function rewardPart(rm: RewardModelView | undefined): string | undefined {
+  if (!rm) return undefined;
+  if (rm.state === 'loading') return 'RM loading';
+  if (rm.state === 'failed') return 'RM refused';
+  return `RM ${rm.name ?? ''} ${rm.device ? rm.device.toUpperCase() : ''}`.replace(/\s+/g, ' ').trim();
+}
+
+/** The reward model in the tooltip: device, precision, scoring time, how often in time; or what is wrong. */
+export function rewardLine(rm: RewardModelView): string {
+  if (rm.state === 'loading') return `${rm.path}: loading (completions go on without it)`;
+  if (rm.state === 'failed') return `${rm.path}: not used: ${rm.problem ?? 'it could not be loaded'}`;
+  const scored = rm.inTime + rm.late;
+  const timing = rm.p50Ms !== undefined ? `scoring p50 ${rm.p50Ms} ms; ${rm.inTime} of ${scored} completions scored within the latency budget` : 'no completion scored yet';
+  const cpu = rm.device === 'cpu' ? ` (${rm.deviceReason ?? 'CPU'}: slow)` : '';
+  return `${rm.name ?? rm.path} on ${(rm.device ?? 'cpu').toUpperCase()}${cpu}, ${rm.precision ?? 'fp32'}; ${timing}`;
 }
 
 /**
@@ -186,11 +207,14 @@ export function problemText(problem: { code: string; message: string }): string 
       return `Winnow's settings need attention: ${msg}.`;
     case 'no_match':
       return `Winnow's recorded pool has nothing for this code: ${msg}.`;
+    case 'reward_model':
+      return `Winnow: ${msg}. Completions go on without the reward model; fix the folder or change winnow.ranker.rewardModel.`;
     default:
       return `Winnow: ${msg}.`;
   }
 }
 
 function settingsQueryFor(code: string): string {
+  if (code === 'reward_model') return 'winnow.ranker.rewardModel';
   return code === 'unreachable' || code === 'timeout' || code === 'http' || code === 'no_match' ? 'winnow.generator' : 'winnow';
 }

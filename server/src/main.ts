@@ -5,6 +5,7 @@
  * `winnow/status` (see ./protocol.ts). When the engine is slow or down it answers quickly
  * with nothing rather than blocking the editor.
  */
+import * as os from 'node:os';
 import * as path from 'node:path';
 import {
   createConnection,
@@ -18,7 +19,7 @@ import {
   type InlineCompletionParams,
 } from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig, type RequestMap, type RequestType } from '../../engine/src/protocol';
+import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig, type RequestMap, type RequestType, type StatusReply } from '../../engine/src/protocol';
 import { CancelledError } from '../../engine/src/client';
 import { buildContext, filePathOf } from './context';
 import { Debouncer } from './debounce';
@@ -42,7 +43,10 @@ import {
   TrainRequest,
   TrainStatusRequest,
   trainingSettingsFrom,
+  rewardModelSettingsFrom,
   WorkspaceTrustNotification,
+  type RewardModelSettings,
+  type RewardModelView,
   type ActivateParams,
   type ActivateResult,
   type EngineStatusResult,
@@ -70,6 +74,10 @@ const documents = new TextDocuments(TextDocument);
 const debouncer = new Debouncer();
 const settingsCache = new Map<string, Promise<WinnowSettings>>();
 let trainingCache: Promise<TrainingSettings> | undefined;
+let rewardCache: Promise<RewardModelSettings> | undefined;
+/** When the engine's status was last read for the reward model's figures (they change with every completion). */
+let rewardStatusAt = 0;
+const REWARD_STATUS_EVERY_MS = 3000;
 /** A status refresh in flight (see refreshStatus). */
 let refreshing: Promise<void> | undefined;
 /** Polls the engine's status while a training runs (see watchTraining). */
@@ -144,6 +152,7 @@ connection.onInitialized(() => {
 connection.onDidChangeConfiguration(() => {
   settingsCache.clear();
   trainingCache = undefined;
+  rewardCache = undefined;
 });
 
 connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
@@ -170,6 +179,18 @@ function trainingSettings(): Promise<TrainingSettings> {
     .getConfiguration({ section: 'winnow.training' })
     .then(trainingSettingsFrom, () => trainingSettingsFrom(undefined));
   return trainingCache;
+}
+
+/**
+ * winnow.ranker.rewardModel*: machine-scoped (the engine every window shares has one reward
+ * model). `~` at the start of the path is the home folder.
+ */
+function rewardModelSettings(): Promise<RewardModelSettings> {
+  rewardCache ??= connection.workspace
+    .getConfiguration({ section: 'winnow.ranker' })
+    .then(rewardModelSettingsFrom, () => rewardModelSettingsFrom(undefined))
+    .then((r) => (r.path === '~' || r.path.startsWith('~/') ? { ...r, path: path.join(os.homedir(), r.path.slice(1)) } : r));
+  return rewardCache;
 }
 
 function generatorOf(s: WinnowSettings): GeneratorConfig {
@@ -231,6 +252,7 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   }
   // The engine keeps the latest for background training.
   const training = engineTrainingSettings(await trainingSettings());
+  const rewardModel = await rewardModelSettings();
   let reply: CompleteReply;
   try {
     reply = await host.request(
@@ -242,6 +264,7 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         generator,
         dataset: settings.dataset,
         training,
+        rewardModel,
         execute,
         ...(relatedTests.length > 0 ? { relatedTests } : {}),
         ...(execute && settings.synthesizeTests > 0 ? { synthesizeTests: settings.synthesizeTests } : {}),
@@ -265,7 +288,9 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     if (short !== lastStatus.lastExecution) sendStatus({ ...lastStatus, lastExecution: short });
   }
   // A background training, or another window, changed the ranker: the status bar says so.
-  if (reply.rankerVersion && reply.rankerVersion !== lastStatus.rankerVersion) void refreshStatus();
+  // The reward model's state and timings (loading, ready, refused; p50) follow, a few seconds apart at most.
+  const rewardDue = (rewardModel.path !== '' || lastStatus.rewardModel !== undefined) && Date.now() - rewardStatusAt > REWARD_STATUS_EVERY_MS;
+  if ((reply.rankerVersion && reply.rankerVersion !== lastStatus.rankerVersion) || rewardDue) void refreshStatus();
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);
@@ -396,6 +421,23 @@ connection.onRequest(ActivateRequest, async (p: ActivateParams): Promise<Activat
   return { active: r.active, previous: r.previous };
 });
 
+/** What the status bar shows of the engine's reward model status; undefined when none is set. */
+function rewardViewOf(r: StatusReply['rewardModel']): RewardModelView | undefined {
+  if (!r || r.state === 'none') return undefined;
+  return {
+    state: r.state,
+    path: r.path,
+    ...(r.name ? { name: r.name } : {}),
+    ...(r.device ? { device: r.device } : {}),
+    ...(r.deviceReason ? { deviceReason: r.deviceReason } : {}),
+    ...(r.precision ? { precision: r.precision } : {}),
+    ...(r.p50Ms !== undefined ? { p50Ms: r.p50Ms } : {}),
+    inTime: r.inTime,
+    late: r.late,
+    ...(r.problem ? { problem: r.problem } : {}),
+  };
+}
+
 /**
  * Reads the engine's status again and sends `winnow/status` when the active ranker or the
  * training state changed (after a training, an activation, or what another window did).
@@ -408,15 +450,20 @@ function refreshStatus(): Promise<void> {
       const training: TrainingState | undefined = s.training
         ? { running: s.training.running, ...(s.training.lastChange ? { lastChange: { ...s.training.lastChange } } : {}) }
         : undefined;
+      rewardStatusAt = Date.now();
+      const rewardModel = rewardViewOf(s.rewardModel);
       const known = lastStatus.training;
       const changed =
         s.rankerVersion !== lastStatus.rankerVersion ||
         training?.running !== known?.running ||
-        training?.lastChange?.time !== known?.lastChange?.time;
+        training?.lastChange?.time !== known?.lastChange?.time ||
+        JSON.stringify(rewardModel) !== JSON.stringify(lastStatus.rewardModel) ||
+        s.rankerNote !== lastStatus.rankerNote;
       if (changed && lastStatus.state === 'ready') {
-        const { training: _old, ...rest } = lastStatus;
-        if (s.rankerVersion !== lastStatus.rankerVersion) log(`ranker is now ${s.rankerVersion}${training?.lastChange ? ` (${training.lastChange.reason})` : ''}`);
-        sendStatus({ ...rest, rankerVersion: s.rankerVersion, ...(training ? { training } : {}) });
+        const { training: _old, rewardModel: _oldReward, rankerNote: _oldNote, ...rest } = lastStatus;
+        if (s.rankerVersion !== lastStatus.rankerVersion) log(`ranker is now ${s.rankerVersion}${training?.lastChange ? ` (${training.lastChange.reason})` : ''}${s.rankerNote ? ` (${s.rankerNote})` : ''}`);
+        if (rewardModel?.problem && rewardModel.problem !== lastStatus.rewardModel?.problem) log(`reward model: ${rewardModel.problem}`);
+        sendStatus({ ...rest, rankerVersion: s.rankerVersion, ...(training ? { training } : {}), ...(rewardModel ? { rewardModel } : {}), ...(s.rankerNote ? { rankerNote: s.rankerNote } : {}) });
       }
     } catch (e) {
       if (!(e instanceof NotReadyError)) log(`status refresh: ${(e as Error).message}`);

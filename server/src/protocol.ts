@@ -26,7 +26,8 @@
  *
  * Version 2: `winnow/retrainRanker` (a placeholder) is replaced by `winnow/train`,
  * `winnow/trainStatus`, `winnow/trainCancel`, `winnow/rankers` and `winnow/activate`;
- * `winnow/status` and `winnow/engineStatus` gain `training`.
+ * `winnow/status` and `winnow/engineStatus` gain `training`; later, `rewardModel` and
+ * `rankerNote` (optional fields: a side without them ignores them).
  *
  * This module must stay free of Node and VS Code imports: the client bundles it too.
  */
@@ -69,6 +70,26 @@ export interface StatusParams {
   lastExecution?: string;
   /** Whether a training runs now, and when the active ranker last changed and why. */
   training?: TrainingState;
+  /** The reward model (winnow.ranker.rewardModel), when one is set. */
+  rewardModel?: RewardModelView;
+  /** Why the built-in ranker serves instead of the active version (it was trained with another reward model). */
+  rankerNote?: string;
+}
+
+/** What the status bar shows of the reward model (engine/src/protocol.ts RewardModelStatus). */
+export interface RewardModelView {
+  state: 'none' | 'loading' | 'ready' | 'failed';
+  path: string;
+  name?: string;
+  device?: 'cuda' | 'cpu';
+  deviceReason?: string;
+  precision?: 'fp32' | 'fp16';
+  /** Scoring time p50 over the last completions, ms. */
+  p50Ms?: number;
+  /** Completions scored within the latency budget, and after it. */
+  inTime: number;
+  late: number;
+  problem?: string;
 }
 
 /** When the active ranker last changed, to what, and why (for example "promoted: held-out accuracy 0.74 vs 0.68"). */
@@ -111,6 +132,8 @@ export interface EngineStatusResult {
     generator?: { backend: string; url?: string; reachable: boolean; problem?: { code: string; message: string } };
     store?: { file: string; requests: number; events: number; liveMB: number; maxSizeMB: number; held: number; problem?: string; recovered?: string };
     training?: TrainingState;
+    rewardModel?: RewardModelView & { id?: string; maxTokens: number; p90Ms?: number; errors: number; skipped: number };
+    rankerNote?: string;
   };
   message?: string;
 }
@@ -305,6 +328,26 @@ export interface WinnowSettings {
   synthesizeTests: number;
   /** winnow.training.* (machine-scoped: they act on the store and rankers every window shares). */
   training: TrainingSettings;
+}
+
+/** winnow.ranker.rewardModel and winnow.ranker.rewardModelMaxTokens (machine-scoped: one reward model per engine). */
+export interface RewardModelSettings {
+  /** The folder of an exported reward model; '' for none. */
+  path: string;
+  maxTokens: number;
+}
+
+export const DEFAULT_REWARD_MODEL_SETTINGS: RewardModelSettings = { path: '', maxTokens: 1024 };
+
+/** Normalizes the raw `winnow.ranker` section: a string path (trimmed), max tokens clamped to 16..32768. */
+export function rewardModelSettingsFrom(raw: unknown): RewardModelSettings {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
+  const d = DEFAULT_REWARD_MODEL_SETTINGS;
+  const t = r.rewardModelMaxTokens;
+  return {
+    path: typeof r.rewardModel === 'string' ? r.rewardModel.trim() : d.path,
+    maxTokens: typeof t === 'number' && Number.isFinite(t) ? Math.min(32768, Math.max(16, Math.round(t))) : d.maxTokens,
+  };
 }
 
 /** winnow.training.*, as the engine takes them (engine/src/protocol.ts TrainingSettings). */

@@ -12,13 +12,14 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_NAMES, FEATURE_SET_ID } from '../../engine/src/features';
-import type { CompleteRequest, RewardModelStatus } from '../../engine/src/protocol';
+import type { CompleteRequest, FeedbackEvent, RewardModelStatus } from '../../engine/src/protocol';
 import { buildRankerModel } from '../../engine/src/ranker/onnx';
 import { RankerRegistry } from '../../engine/src/ranker/registry';
 import { checkRewardFolder } from '../../engine/src/reward/folder';
 import { writeRewardModelFolder } from '../fixtures/reward-model/build';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
-import { ROOT, startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
+import { RewardModel } from '../../engine/src/reward/model';
+import { POOL, ROOT, startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
 
 const TINY = path.join(ROOT, 'test/fixtures/reward-model/tiny');
 const PRESENT = FEATURE_NAMES.indexOf('reward_present');
@@ -118,6 +119,12 @@ describe('reward model in the engine (plumbing, random weights)', () => {
     assert.ok(rows.every((x) => x.rewardModel === id));
   });
 
+  test('a relative path is refused: the setting must name an absolute folder', async () => {
+    await engine.client.request('complete', request({ rewardModel: { path: 'models/rm', maxTokens: 256 } }), 10_000);
+    const s = await until('refused', (x) => x.state === 'failed');
+    assert.match(s.problem ?? '', /must be an absolute folder path \(or start with ~\/\), got "models\/rm"/);
+  });
+
   test('a broken model is refused with a clear message, completions go on, and a good folder is taken after it', async () => {
     const broken = path.join(dir, 'broken');
     fs.mkdirSync(broken);
@@ -183,6 +190,45 @@ describe('a reward model bigger than the machine takes (TEST STAND-IN: --reward-
     } finally {
       await engine.stop();
       await fixture.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the learned ranker weighs the reward model (plumbing: random weights, a developer whose taste is its score)', { timeout: 300_000 }, () => {
+  test('a version trained with a reward model records it, and learns to follow a developer who accepts what it scores highest', async () => {
+    const dir = tempDir('winnow-reward-train-');
+    const engine = await startEngine(path.join(dir, 'data'), ['--train-check-ms', '0']);
+    const rm = await RewardModel.load(checkRewardFolder(TINY, { maxBytes: 1e12 }), { device: 'cpu', maxTokens: 256, log: () => undefined });
+    try {
+      const prompts = fs.readFileSync(POOL, 'utf8').split('\n').filter((l) => l.trim()).map((l) => (JSON.parse(l) as { generation_prompt: string }).generation_prompt);
+      const settings = { path: TINY, maxTokens: 256 };
+      const req = (i: number): CompleteRequest => ({ prefix: prompts[i % prompts.length] as string, suffix: '', languageId: 'python', filePath: `/work/he_${i}.py`, n: 8, budgetMs: 10_000, generator: { backend: 'recorded', recordedPool: POOL, seed: i }, rewardModel: settings });
+      await engine.client.request('complete', req(0), 20_000);
+      const id = (await waitFor('ready', async () => ((x) => (x?.state === 'ready' ? x : undefined))((await engine.client.request('status', {}, 5000)).rewardModel), 30_000)).id;
+      // 300 completions (about 1,300 pairs): with 90 (400 pairs) the trainer's 40 epochs leave it under-converged (70%).
+      for (let i = 1; i <= 300; i++) {
+        const r = await engine.client.request('complete', req(i), 20_000);
+        if (r.candidates.length < 2) continue;
+        // The developer's taste is the reward model's score (the same model, in this process).
+        const scores = await rm.score(req(i).prefix, r.candidates.map((c) => c.text));
+        const best = r.candidates[scores.indexOf(Math.max(...scores))]!;
+        const base = { requestId: r.requestId, rankerVersion: r.rankerVersion, time: Date.now() };
+        const events: FeedbackEvent[] = r.candidates.map((c) => ({ ...base, kind: 'shown' as const, candidateId: c.id, rank: c.rank }));
+        events.push({ ...base, kind: 'accepted', candidateId: best.id, rank: best.rank });
+        await engine.client.request('event', { events }, 10_000);
+      }
+      const t = await engine.client.request('train', { rounds: 0, settings: { auto: false, minNewTriplets: 1, minPairs: 10, promotionMargin: -100, keepVersions: 10, rounds: 0 } }, 5000);
+      const summary = await waitFor('trained', async () => ((st) => (st.last?.jobId === t.jobId ? st.last : undefined))(await engine.client.request('trainStatus', {}, 5000)), 120_000);
+      assert.equal(summary.outcome, 'promoted', summary.reason);
+      assert.ok((summary.heldOut?.accuracy ?? 0) >= 0.9, `held-out accuracy ${summary.heldOut?.accuracy}: the ranker follows the reward model's score`);
+      const rankers = await engine.client.request('rankers', {}, 5000);
+      const v1 = rankers.versions.find((v) => v.version === summary.version);
+      assert.equal(v1?.rewardModel, id, 'the version records the reward model it was trained with');
+      assert.equal(rankers.active, summary.version);
+    } finally {
+      await rm.dispose();
+      await engine.stop();
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });

@@ -122,6 +122,7 @@ export class RewardService {
   private async load(gen: number, s: RewardModelSettings): Promise<void> {
     const t0 = performance.now();
     try {
+      if (!path.isAbsolute(s.path)) throw new RewardModelError('invalid', `winnow.ranker.rewardModel must be an absolute folder path (or start with ~/), got ${JSON.stringify(s.path)}`);
       const limit = this.maxBytesOverride !== undefined ? { bytes: this.maxBytesOverride, why: 'the size limit' } : modelSizeLimit(this.device);
       const folder = checkRewardFolder(s.path, { maxBytes: limit.bytes, limitWhy: limit.why, preferFp16: detectExecutionProvider(this.device).device === 'cuda' });
       if (gen !== this.generation) return;
