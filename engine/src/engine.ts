@@ -388,7 +388,10 @@ export class Engine {
   /** The ranker that serves now: the active one, or the built-in one while the active one cannot serve with the reward model in use. */
   private async servingRanker(): Promise<Ranker> {
     if (!this.rewardMismatch(this.ranker)) return this.ranker;
-    this.builtin ??= Ranker.load(this.registry.pathOf(BUILTIN_VERSION), { device: this.opts.device });
+    this.builtin ??= Ranker.load(this.registry.pathOf(BUILTIN_VERSION), { device: this.opts.device }).catch((e: unknown) => {
+      this.builtin = undefined; // tried again at the next request
+      throw e;
+    });
     return this.builtin;
   }
 
@@ -418,6 +421,7 @@ export class Engine {
       req.prefix,
       processed.map((c) => c.text),
       req.budgetMs - (performance.now() - t0) - 30,
+      cancelled,
     );
     let execution: ExecutionSummary | undefined;
     let ex: Awaited<ReturnType<typeof executeCandidates>> | undefined;

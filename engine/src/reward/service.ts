@@ -175,10 +175,11 @@ export class RewardService {
   }
 
   /**
-   * Scores the candidates against the context; waits at most `waitMs`. Undefined when no
-   * model is ready (none set, loading, failed).
+   * Scores the candidates against the context; waits at most `waitMs`, or until `signal`
+   * aborts (a superseded request). Undefined when no model is ready (none set, loading,
+   * failed) or it is busy with earlier completions.
    */
-  async score(context: string, candidates: readonly string[], waitMs: number): Promise<RewardRun | undefined> {
+  async score(context: string, candidates: readonly string[], waitMs: number, signal?: AbortSignal): Promise<RewardRun | undefined> {
     const model = this.model;
     if (!model || candidates.length === 0) return undefined;
     if (model.queued >= MAX_QUEUED) {
@@ -200,11 +201,16 @@ export class RewardService {
       },
     );
     let timer: NodeJS.Timeout | undefined;
+    let onAbort: (() => void) | undefined;
     const timeout = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => resolve('late'), Math.max(0, waitMs));
+      onAbort = () => resolve('late');
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (signal?.aborted) resolve('late');
     });
     const first = await Promise.race([run, timeout]);
     clearTimeout(timer);
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     if (first === 'late') {
       this.late++;
       return { later: run, modelId: model.info.id };
