@@ -143,8 +143,8 @@ export function rewardLine(rm: RewardModelView): string {
   if (rm.state === 'failed') return `${rm.path}: not used: ${rm.problem ?? 'it could not be loaded'}`;
   const scored = rm.inTime + rm.late;
   const timing = rm.p50Ms !== undefined ? `scoring p50 ${rm.p50Ms} ms; ${rm.inTime} of ${scored} completions scored within the latency budget` : 'no completion scored yet';
-  const cpu = rm.device === 'cpu' ? ` (${rm.deviceReason ?? 'CPU'}: slow)` : '';
-  return `${rm.name ?? rm.path} on ${(rm.device ?? 'cpu').toUpperCase()}${cpu}, ${rm.precision ?? 'fp32'}; ${timing}`;
+  const cpu = rm.device === 'cpu' ? ` (slow on CPU: ${(rm.deviceReason ?? '').replace(/^CPU:\s*/, '') || 'no GPU'})` : '';
+  return `${rm.name ?? rm.path} on ${(rm.device ?? 'cpu').toUpperCase()}, ${rm.precision ?? 'fp32'}${cpu}; ${timing}`;
 }
 
 /**
