@@ -7,6 +7,7 @@
  * trained with. The model server is the OpenAI-compatible FIXTURE in test/fixtures.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -19,7 +20,7 @@ import { checkRewardFolder } from '../../engine/src/reward/folder';
 import { writeRewardModelFolder } from '../fixtures/reward-model/build';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
 import { RewardModel } from '../../engine/src/reward/model';
-import { POOL, ROOT, startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
+import { ENGINE_SCRIPT, POOL, ROOT, startEngine, tempDir, waitFor, type RunningEngine } from '../helpers';
 
 const TINY = path.join(ROOT, 'test/fixtures/reward-model/tiny');
 const PRESENT = FEATURE_NAMES.indexOf('reward_present');
@@ -226,6 +227,13 @@ describe('the learned ranker weighs the reward model (plumbing: random weights, 
       const v1 = rankers.versions.find((v) => v.version === summary.version);
       assert.equal(v1?.rewardModel, id, 'the version records the reward model it was trained with');
       assert.equal(rankers.active, summary.version);
+      // Without the engine, `winnow train` trains with the reward model the engine uses (its remembered setting).
+      await engine.stop();
+      const cli = spawnSync(process.execPath, [ENGINE_SCRIPT, 'train', '--rounds', '0', '--min-pairs', '0', '--margin=-100', '--json', '--data-dir', path.join(dir, 'data')], { encoding: 'utf8', timeout: 120_000 });
+      assert.equal(cli.status, 0, cli.stderr);
+      const direct = JSON.parse(cli.stdout) as { version?: string };
+      const meta = JSON.parse(fs.readFileSync(path.join(dir, 'data', 'rankers', `${direct.version}.json`), 'utf8')) as { rewardModel?: string };
+      assert.equal(meta.rewardModel, id);
     } finally {
       await rm.dispose();
       await engine.stop();

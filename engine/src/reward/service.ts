@@ -52,6 +52,21 @@ export function modelSizeLimit(device: DevicePreference): { bytes: number; why: 
   return gpu ? { bytes: Math.floor(gpu * 0.9), why: '90% of the GPU\'s memory' } : ram;
 }
 
+/**
+ * The id of the reward model a data folder's engine uses (its remembered setting), for a
+ * training run without the engine (`winnow train` with no engine running); undefined when none
+ * is set or its folder does not pass the check.
+ */
+export function rememberedRewardModelId(dataDir: string): string | undefined {
+  try {
+    const s = JSON.parse(fs.readFileSync(path.join(dataDir, STATE_FILE), 'utf8')) as RewardModelSettings;
+    if (typeof s.path !== 'string' || s.path === '' || !path.isAbsolute(s.path)) return undefined;
+    return checkRewardFolder(s.path, { maxBytes: Number.MAX_SAFE_INTEGER }).id;
+  } catch {
+    return undefined;
+  }
+}
+
 function pct(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] as number;
 }

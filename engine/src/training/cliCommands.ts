@@ -11,6 +11,7 @@ import { findEngine } from '../launcher';
 import { createFileLog } from '../log';
 import { DEFAULT_TRAINING, type ActivateReply, type RankersReply, type RankerVersionInfo, type TrainingSettings, type TrainProgress, type TrainSummary } from '../protocol';
 import { Ranker } from '../ranker/ranker';
+import { rememberedRewardModelId } from '../reward/service';
 import { RankerRegistry } from '../ranker/registry';
 import { TrainingSupervisor } from './supervisor';
 
@@ -83,7 +84,9 @@ export async function trainCommand(dataDir: string, o: TrainCliOptions): Promise
       registry.setActive(version, reason);
     },
   });
-  sup.start(req);
+  // Trained with the reward model the engine uses (its remembered setting), as the engine would.
+  const rewardModel = rememberedRewardModelId(dataDir);
+  sup.start({ ...req, ...(rewardModel ? { rewardModel } : {}) });
   const timer = setInterval(() => {
     const p = sup.status().running;
     if (p) o.onProgress?.(p);
