@@ -43,6 +43,7 @@ import {
   type TrainRequest,
   DEFAULT_TRAINING,
   validateTrainingSettings,
+  validateRewardModelSettings,
   type StatusReply,
   type StatusRequest,
 } from './protocol';
@@ -308,8 +309,15 @@ export class Engine {
         // Replies only once the events are committed (or held, when the disk is full).
         return this.writer.addEvents(events);
       }
-      case 'status':
-        return this.status(req.body as StatusRequest);
+      case 'status': {
+        const b = req.body as StatusRequest;
+        if (b.rewardModel !== undefined) {
+          const problem = validateRewardModelSettings(b.rewardModel);
+          if (problem) throw new BadRequest(problem);
+          this.reward.configure(b.rewardModel);
+        }
+        return this.status(b);
+      }
       case 'events': {
         const b = req.body as EventsRequest;
         return { events: this.store.listEvents({ limit: typeof b.limit === 'number' ? b.limit : 1000, ...(typeof b.requestId === 'string' ? { requestId: b.requestId } : {}) }) };

@@ -400,6 +400,8 @@ export interface ActivateReply {
 export interface StatusRequest {
   /** When given, also probe this generator's reachability. */
   generator?: GeneratorConfig;
+  /** The user's reward model settings, as with `complete`: a window tells the engine of a change at once. */
+  rewardModel?: RewardModelSettings;
 }
 
 export interface StatusReply {
@@ -688,11 +690,17 @@ export function validateComplete(b: unknown): string | undefined {
     if (problem) return problem;
   }
   if (o.rewardModel !== undefined) {
-    const r = o.rewardModel as Record<string, unknown>;
-    if (typeof r !== 'object' || r === null || !isStr(r.path) || r.path.length > 4096) return 'rewardModel.path must be a string (a folder, or empty for none)';
-    if (typeof r.maxTokens !== 'number' || !Number.isInteger(r.maxTokens) || r.maxTokens < 16 || r.maxTokens > 32768) return 'rewardModel.maxTokens must be an integer from 16 to 32768';
+    const problem = validateRewardModelSettings(o.rewardModel);
+    if (problem) return problem;
   }
   return validateGenerator(o.generator);
+}
+
+export function validateRewardModelSettings(v: unknown): string | undefined {
+  const r = v as Record<string, unknown>;
+  if (typeof r !== 'object' || r === null || !isStr(r.path) || r.path.length > 4096) return 'rewardModel.path must be a string (a folder, or empty for none)';
+  if (typeof r.maxTokens !== 'number' || !Number.isInteger(r.maxTokens) || r.maxTokens < 16 || r.maxTokens > 32768) return 'rewardModel.maxTokens must be an integer from 16 to 32768';
+  return undefined;
 }
 
 export function validateTrainingSettings(t: unknown): string | undefined {

@@ -153,6 +153,8 @@ connection.onDidChangeConfiguration(() => {
   settingsCache.clear();
   trainingCache = undefined;
   rewardCache = undefined;
+  // A new reward model setting starts loading now, not at the next completion; the status bar follows.
+  void refreshStatus();
 });
 
 connection.onNotification(WorkspaceTrustNotification, (p: WorkspaceTrustParams) => {
@@ -446,7 +448,8 @@ function refreshStatus(): Promise<void> {
   refreshing ??= (async () => {
     try {
       if (!host || host.state !== 'ready') return;
-      const s = await host.request('status', {}, 4000);
+      // The reward model setting goes along, so that a change reaches the engine before the next completion.
+      const s = await host.request('status', { rewardModel: await rewardModelSettings() }, 4000);
       const training: TrainingState | undefined = s.training
         ? { running: s.training.running, ...(s.training.lastChange ? { lastChange: { ...s.training.lastChange } } : {}) }
         : undefined;
@@ -477,7 +480,8 @@ function refreshStatus(): Promise<void> {
 
 /** Polls the engine's status while a training runs, so the status bar learns when it ends. */
 function watchTraining(): void {
-  const running = lastStatus.state === 'ready' && lastStatus.training?.running === true;
+  // Also while the reward model loads, so that the status bar shows when it is ready (or refused) without a completion.
+  const running = lastStatus.state === 'ready' && (lastStatus.training?.running === true || lastStatus.rewardModel?.state === 'loading');
   if (running && !trainingWatch) {
     trainingWatch = setInterval(() => void refreshStatus(), TRAINING_WATCH_MS);
     trainingWatch.unref();

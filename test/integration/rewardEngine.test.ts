@@ -120,8 +120,9 @@ describe('reward model in the engine (plumbing, random weights)', () => {
     assert.ok(rows.every((x) => x.rewardModel === id));
   });
 
-  test('a relative path is refused: the setting must name an absolute folder', async () => {
-    await engine.client.request('complete', request({ rewardModel: { path: 'models/rm', maxTokens: 256 } }), 10_000);
+  test('a relative path is refused: the setting must name an absolute folder (given with status, as a window does when the setting changes)', async () => {
+    await assert.rejects(engine.client.request('status', { rewardModel: { path: 'models/rm', maxTokens: 3 } }, 10_000), /rewardModel\.maxTokens must be an integer from 16 to 32768/);
+    await engine.client.request('status', { rewardModel: { path: 'models/rm', maxTokens: 256 } }, 10_000);
     const s = await until('refused', (x) => x.state === 'failed');
     assert.match(s.problem ?? '', /must be an absolute folder path \(or start with ~\/\), got "models\/rm"/);
   });
