@@ -284,6 +284,8 @@ export interface EventReply {
   stored: number;
   /** Events the engine holds in memory because the store cannot be written (full disk); not crash-safe. */
   held?: number;
+  /** Events the store refused one by one (the engine's log says why); the others of the message are stored. */
+  rejected?: number;
 }
 
 export type Device = 'cuda' | 'cpu';
@@ -721,6 +723,35 @@ export function validateTrainingSettings(t: unknown): string | undefined {
   return undefined;
 }
 
+/** Bounds on an event's free-form `data`: what the store and every reader can take. */
+export const EVENT_DATA_LIMITS = { depth: 16, values: 10_000, chars: 65_536 } as const;
+const MAX_ID_CHARS = 256;
+
+/**
+ * Why an event's `data` is out of bounds (nested too deep, too many values, too much text);
+ * undefined when it is fine. Iterative: a hostile depth cannot overflow the stack here.
+ */
+export function eventDataProblem(data: unknown): string | undefined {
+  const stack: { v: unknown; depth: number }[] = [{ v: data, depth: 0 }];
+  let values = 0;
+  let chars = 0;
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: unknown; depth: number };
+    if (++values > EVENT_DATA_LIMITS.values) return `has more than ${EVENT_DATA_LIMITS.values} values`;
+    if (typeof v === 'string') chars += v.length;
+    else if (typeof v === 'number' && !Number.isFinite(v)) return 'has a number that is not finite';
+    else if (typeof v === 'object' && v !== null) {
+      if (depth >= EVENT_DATA_LIMITS.depth) return `is nested deeper than ${EVENT_DATA_LIMITS.depth} levels`;
+      for (const [k, x] of Object.entries(v)) {
+        chars += k.length;
+        stack.push({ v: x, depth: depth + 1 });
+      }
+    }
+    if (chars > EVENT_DATA_LIMITS.chars) return `is larger than ${EVENT_DATA_LIMITS.chars} characters`;
+  }
+  return undefined;
+}
+
 export function validateEvents(b: unknown): string | undefined {
   const o = b as Record<string, unknown>;
   if (!Array.isArray(o.events)) return 'events must be an array';
@@ -730,11 +761,16 @@ export function validateEvents(b: unknown): string | undefined {
     if (typeof ev !== 'object' || ev === null) return `events[${i}] must be an object`;
     if (!EVENT_KINDS.includes(ev.kind as EventKind)) return `events[${i}].kind must be one of ${EVENT_KINDS.join(', ')}`;
     if (!isStr(ev.requestId) || !isStr(ev.candidateId)) return `events[${i}] needs requestId and candidateId strings`;
-    if (typeof ev.time !== 'number') return `events[${i}].time must be a number`;
+    if (ev.requestId.length > MAX_ID_CHARS || ev.candidateId.length > MAX_ID_CHARS || (isStr(ev.rankerVersion) && ev.rankerVersion.length > MAX_ID_CHARS)) return `events[${i}] ids must be at most ${MAX_ID_CHARS} characters`;
+    if (typeof ev.time !== 'number' || !Number.isFinite(ev.time)) return `events[${i}].time must be a finite number`;
     if (ev.rank !== undefined && typeof ev.rank !== 'number') return `events[${i}].rank must be a number`;
     if (ev.rankerVersion !== undefined && !isStr(ev.rankerVersion)) return `events[${i}].rankerVersion must be a string`;
     if (ev.latencyMs !== undefined && typeof ev.latencyMs !== 'number') return `events[${i}].latencyMs must be a number`;
     if (ev.data !== undefined && (typeof ev.data !== 'object' || ev.data === null || Array.isArray(ev.data))) return `events[${i}].data must be an object`;
+    if (ev.data !== undefined) {
+      const problem = eventDataProblem(ev.data);
+      if (problem) return `events[${i}].data ${problem}`;
+    }
   }
   return undefined;
 }

@@ -8,6 +8,9 @@
  *   a cap and written once the store accepts them again; the first failure is reported once
  *   through `onProblem`, and the recovery too. What is held in memory is not crash-safe.
  * - The store is pruned, oldest first, when its live data passes the size cap.
+ * - One bad record never fails its neighbours: when a group commit fails for another reason
+ *   than space, its records are written again one by one, and only those that still fail are
+ *   refused (an event batch's reply counts them; completion records are logged).
  */
 import type { LogFn } from './log';
 import type { FeedbackEvent } from './protocol';
@@ -28,6 +31,8 @@ export interface EventAck {
   stored: number;
   /** Events held in memory because the store could not be written. */
   held: number;
+  /** Events the store refused (written one by one after their group commit failed). */
+  rejected?: number;
 }
 
 interface PendingEvents {
@@ -131,11 +136,9 @@ export class StoreWriter {
       const message = (e as Error).message;
       const code = (e as { code?: string }).code ?? '';
       if (!FULL.test(code)) {
-        // Not a space problem (a bug, a constraint): fail those calls, keep serving.
-        this.log('error', `store write failed (${code}): ${message}`);
-        this.heldRequests = [];
-        this.heldEvents = [];
-        for (const b of batches) b.reject(e as Error);
+        // Not a space problem (a bad record, a bug): each record again on its own.
+        this.log('warn', `store write of ${requests.length} completion records and ${events.length} events failed (${code || (e as Error).name}: ${message}); writing them one by one`);
+        this.writeOneByOne(requests, this.heldEvents, batches);
         return;
       }
       this.hold(requests, events, `${code}: ${message}`);
@@ -155,6 +158,63 @@ export class StoreWriter {
     for (const b of batches) b.resolve({ stored: b.events.length, held: 0 });
     this.writesSincePrune += requests.length + events.length;
     if (this.writesSincePrune >= (this.opts.pruneEvery ?? 100)) this.pruneNow();
+  }
+
+  /**
+   * After a failed group commit: every record in a transaction of its own. What fails again
+   * is refused and logged; on a space error the rest is held, as in flush.
+   */
+  private writeOneByOne(requests: RequestRecord[], heldEvents: FeedbackEvent[], batches: PendingEvents[]): void {
+    this.heldRequests = [];
+    this.heldEvents = [];
+    const holdRequests: RequestRecord[] = [];
+    const holdEvents: FeedbackEvent[] = [];
+    let full: string | undefined;
+    /** 'ok', 'full' (held) or the error. */
+    const write = (reqs: RequestRecord[], evs: FeedbackEvent[]): 'ok' | 'full' | Error => {
+      if (full !== undefined) return 'full';
+      try {
+        this.store.writeBatch(reqs, evs);
+        return 'ok';
+      } catch (e) {
+        const code = (e as { code?: string }).code ?? '';
+        if (FULL.test(code)) {
+          full = `${code}: ${(e as Error).message}`;
+          return 'full';
+        }
+        return e as Error;
+      }
+    };
+    for (const r of requests) {
+      const res = write([r], []);
+      if (res === 'full') holdRequests.push(r);
+      else if (res !== 'ok') this.log('error', `a completion record (${r.id}) could not be stored and is dropped: ${res.message}`);
+    }
+    for (const ev of heldEvents) {
+      const res = write([], [ev]);
+      if (res === 'full') holdEvents.push(ev);
+      else if (res !== 'ok') this.log('error', `a held event of ${ev.requestId} (${ev.kind}) could not be stored and is dropped: ${res.message}`);
+    }
+    for (const b of batches) {
+      let stored = 0;
+      let held = 0;
+      let last: Error | undefined;
+      for (const ev of b.events) {
+        const res = write([], [ev]);
+        if (res === 'ok') stored++;
+        else if (res === 'full') {
+          holdEvents.push(ev);
+          held++;
+        } else {
+          last = res;
+          this.log('error', `an event of ${ev.requestId} (${ev.kind}) could not be stored: ${res.message}`);
+        }
+      }
+      const rejected = b.events.length - stored - held;
+      if (stored === 0 && held === 0 && last) b.reject(last);
+      else b.resolve({ stored, held, ...(rejected > 0 ? { rejected } : {}) });
+    }
+    if (full !== undefined) this.hold(holdRequests, holdEvents, full);
   }
 
   private hold(requests: RequestRecord[], events: FeedbackEvent[], why: string): void {
