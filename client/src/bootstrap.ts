@@ -77,7 +77,7 @@ export function resolveDataDir(context: vscode.ExtensionContext): string {
     dir = context.globalStorageUri.fsPath;
   }
   try {
-    fs.mkdirSync(dir, { recursive: true });
+    fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); // private: it will hold recorded code
   } catch (err) {
     throw new BootstrapError(`Winnow cannot create its data folder ${dir}: ${errorMessage(err)}. Change winnow.dataDir.`);
   }

@@ -11,7 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
-import { writeFileAtomic } from './fsutil';
+import { makePrivate, writeFileAtomic } from './fsutil';
 import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, writeExecFeatures, writeRewardFeatures } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';
@@ -138,6 +138,11 @@ export class Engine {
   static async start(opts: EngineOptions): Promise<Engine> {
     const { dataDir, log } = opts;
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    // Private by default: what the engine creates is its user's only (0700 folders, 0600 files),
+    // and what older versions left readable is tightened.
+    process.umask(0o077);
+    const tightened = makePrivate(dataDir);
+    if (tightened > 0) log('info', `data folder ${dataDir}: made ${tightened} files and folders private to their owner (0700 folders, 0600 files)`);
     const lock = acquireLock(dataDir, (pid) => !looksLikeEngine(pid, dataDir));
     if (!lock.acquired) throw new AlreadyRunningError(lock.ownerPid);
     try {
