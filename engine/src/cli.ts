@@ -105,7 +105,7 @@ const LANGUAGE_BY_EXT: Record<string, string> = {
 
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  if (!command || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
     process.stdout.write(HELP);
     return;
   }
@@ -278,16 +278,23 @@ async function complete(dataDir: string, v: Record<string, string | boolean | un
     fail('complete needs --file, --line and --character', 2);
   }
   const file = path.resolve(v.file);
+  const lineNo = Number(v.line);
+  const charNo = Number(v.character);
+  if (!Number.isInteger(lineNo) || lineNo < 1) fail(`--line must be a line number (1 or more), got ${JSON.stringify(v.line)}`, 2);
+  if (!Number.isInteger(charNo) || charNo < 1) fail(`--character must be a column number (1 or more), got ${JSON.stringify(v.character)}`, 2);
   let text: string;
   try {
+    // Checked before reading: a huge file is refused without being read, a FIFO or device never read.
+    const st = fs.statSync(file);
+    if (!st.isFile()) fail(`${file} is not a regular file`);
+    if (st.size > 10 * 1024 * 1024) fail(`${file} is larger than 10 MB`);
     const buf = fs.readFileSync(file);
-    if (buf.length > 10 * 1024 * 1024) fail(`${file} is larger than 10 MB`);
     if (buf.includes(0)) fail(`${file} looks binary (it has NUL bytes)`);
     text = buf.toString('utf8').replace(/\r\n/g, '\n');
   } catch (e) {
     fail(`cannot read ${file}: ${(e as Error).message}`);
   }
-  const { offset, note } = positionToOffset(text, Number(v.line), Number(v.character));
+  const { offset, note } = positionToOffset(text, lineNo, charNo);
   if (note) process.stderr.write(`winnow: note: ${note}\n`);
   const last = readLastGenerator(dataDir);
   const backend = (v.backend ?? last?.backend ?? (v.pool ? 'recorded' : 'openai')) as GeneratorBackend;
@@ -619,4 +626,9 @@ async function stop(dataDir: string): Promise<void> {
   }
 }
 
+// A closed pipe (`winnow complete ... | head -1`) ends the output quietly, not with a stack.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
 main(process.argv.slice(2)).catch((e: unknown) => fail((e as Error).stack ?? String(e)));

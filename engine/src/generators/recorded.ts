@@ -25,13 +25,34 @@ interface CachedPool {
   entries: PoolEntry[];
 }
 
+/** Pools kept in memory, by real path, least recently used dropped first. */
+const MAX_POOLS = 4;
+/** A pool bigger than this is refused (HumanEval's 164 tasks × 100 samples are 3.7 MB). */
+export const MAX_POOL_BYTES = 256 * 1024 * 1024;
 const pools = new Map<string, CachedPool>();
 
-/** Loads (and caches, by modification time) a pool; throws with the line number on bad lines. */
-export function loadPool(file: string): PoolEntry[] {
-  const st = fs.statSync(file);
+/**
+ * Loads (and caches, by real path and modification time; at most {@link MAX_POOLS}) a pool;
+ * throws with the line number on bad lines. Only a regular file is read: a FIFO, a device or
+ * a folder would block or never end.
+ */
+export function loadPool(fileIn: string): PoolEntry[] {
+  let file: string;
+  let st: fs.Stats;
+  try {
+    file = fs.realpathSync(fileIn);
+    st = fs.statSync(file);
+  } catch (e) {
+    throw new Error(`recorded pool ${fileIn}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+  if (!st.isFile()) throw new Error(`recorded pool ${fileIn} is not a regular file (a JSONL file is needed)`);
+  if (st.size > MAX_POOL_BYTES) throw new Error(`recorded pool ${fileIn} is ${Math.round(st.size / 1048576)} MB, more than ${MAX_POOL_BYTES / 1048576} MB`);
   const cached = pools.get(file);
-  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) return cached.entries;
+  if (cached && cached.mtimeMs === st.mtimeMs && cached.size === st.size) {
+    pools.delete(file); // most recently used last
+    pools.set(file, cached);
+    return cached.entries;
+  }
   const entries: PoolEntry[] = [];
   const lines = fs.readFileSync(file, 'utf8').split('\n');
   lines.forEach((line, i) => {
@@ -54,8 +75,15 @@ export function loadPool(file: string): PoolEntry[] {
   });
   // Longest prompts first, so that a prompt that ends another one does not shadow it.
   entries.sort((a, b) => b.promptTrimmed.length - a.promptTrimmed.length);
+  pools.delete(file);
   pools.set(file, { mtimeMs: st.mtimeMs, size: st.size, entries });
+  while (pools.size > MAX_POOLS) pools.delete(pools.keys().next().value as string);
   return entries;
+}
+
+/** Pools in memory now (tests). */
+export function cachedPoolCount(): number {
+  return pools.size;
 }
 
 export function findEntry(entries: readonly PoolEntry[], prefix: string): PoolEntry | undefined {
@@ -106,7 +134,7 @@ export class RecordedGenerator implements Generator {
     try {
       entries = loadPool(file);
     } catch (e) {
-      return { samples: [], problem: { code: 'config', message: `Cannot read the recorded pool ${file}: ${(e as Error).message}` } };
+      return { samples: [], problem: { code: 'config', message: `The recorded pool cannot be used: ${(e as Error).message}` } };
     }
     const entry = findEntry(entries, req.prefix);
     if (!entry) return { samples: [] }; // no recorded prompt here: nothing to suggest, not an error
