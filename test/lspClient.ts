@@ -34,6 +34,8 @@ export interface ServerOptions {
   rootUri?: string;
   /** VS Code workspace trust as the client reports it; default untrusted. */
   workspaceTrusted?: boolean;
+  /** The user's settings (what a request without a resource gets); default: the same as the workspace's. */
+  userSettings?: Record<string, unknown>;
 }
 
 export async function startServer(dataDir: string, settings: Record<string, unknown>, options: ServerOptions = {}): Promise<TestServer> {
@@ -48,7 +50,18 @@ export async function startServer(dataDir: string, settings: Record<string, unkn
   conn.onNotification('window/logMessage', (m: { message: string }) => {
     logs.push(m.message);
   });
-  conn.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => state.settings));
+  // As VS Code answers: the section asked for (`winnow` or a part of it, `winnow.training`);
+  // with a resource (scopeUri), the settings of its workspace; without one, the user's, which
+  // are all that machine-scoped settings ever take (options.userSettings; default: the same).
+  conn.onRequest('workspace/configuration', (p: { items: { section?: string; scopeUri?: string }[] }) =>
+    p.items.map((item) => {
+      const root = item.scopeUri === undefined && options.userSettings ? options.userSettings : state.settings;
+      const parts = (item.section ?? 'winnow').split('.').slice(1);
+      let v: unknown = root;
+      for (const k of parts) v = typeof v === 'object' && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+      return v ?? null;
+    }),
+  );
   conn.onRequest('client/registerCapability', () => null);
   conn.listen();
   const init: InitializationOptions = {

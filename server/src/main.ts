@@ -38,6 +38,7 @@ import {
   RankersRequest,
   RestartEngineRequest,
   settingsFrom,
+  DEFAULT_SETTINGS,
   StatusNotification,
   TrainCancelRequest,
   TrainRequest,
@@ -75,6 +76,7 @@ const debouncer = new Debouncer();
 const settingsCache = new Map<string, Promise<WinnowSettings>>();
 let trainingCache: Promise<TrainingSettings> | undefined;
 let rewardCache: Promise<RewardModelSettings> | undefined;
+let datasetCapCache: Promise<number> | undefined;
 /** When the engine's status was last read for the reward model's figures (they change with every completion). */
 let rewardStatusAt = 0;
 const REWARD_STATUS_EVERY_MS = 3000;
@@ -153,6 +155,7 @@ connection.onDidChangeConfiguration(() => {
   settingsCache.clear();
   trainingCache = undefined;
   rewardCache = undefined;
+  datasetCapCache = undefined;
   // A new reward model setting starts loading now, not at the next completion; the status bar follows.
   void refreshStatus();
 });
@@ -181,6 +184,21 @@ function trainingSettings(): Promise<TrainingSettings> {
     .getConfiguration({ section: 'winnow.training' })
     .then(trainingSettingsFrom, () => trainingSettingsFrom(undefined));
   return trainingCache;
+}
+
+/**
+ * winnow.dataset.maxSizeMB: the cap of the store every window shares, so machine-scoped and
+ * read without a resource: a workspace's settings (an untrusted repository's among them)
+ * cannot prune the user's store.
+ */
+function datasetCapMB(): Promise<number> {
+  datasetCapCache ??= connection.workspace
+    .getConfiguration({ section: 'winnow.dataset' })
+    .then(
+      (raw: unknown) => settingsFrom({ dataset: typeof raw === 'object' && raw !== null ? raw : {} }).dataset.maxSizeMB,
+      () => DEFAULT_SETTINGS.dataset.maxSizeMB,
+    );
+  return datasetCapCache;
 }
 
 /**
@@ -264,7 +282,8 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         n: settings.candidates,
         budgetMs: settings.latencyBudgetMs,
         generator,
-        dataset: settings.dataset,
+        // Whether to record this workspace's completions is the workspace's call; the shared store's cap is the user's.
+        dataset: { enabled: settings.dataset.enabled, maxSizeMB: await datasetCapMB() },
         training,
         rewardModel,
         execute,

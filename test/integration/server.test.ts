@@ -190,6 +190,27 @@ describe('language server', () => {
     }
   });
 
+  test("a workspace's winnow.dataset.maxSizeMB does not reach the shared store: the user's cap does", async () => {
+    // An untrusted repository's .vscode/settings.json asks for a 1 MB cap (it would prune every window's store).
+    const ws = { ...settingsFor(fixture.url), dataset: { enabled: true, maxSizeMB: 1 } };
+    const second = await startServer(dir, ws, { userSettings: { ...settingsFor(fixture.url), dataset: { enabled: true, maxSizeMB: 300 } } });
+    try {
+      await second.waitForStatus('ready', (s) => s.state === 'ready');
+      await second.open(DOC, 'python', TEXT);
+      assert.ok((await second.complete(DOC, 2, 0)).length > 0);
+      const info = readEngineInfo(dir);
+      assert.ok(info);
+      const c = new EngineClient(info.endpoint);
+      try {
+        assert.equal((await c.request('status', {}, 5000)).store.maxSizeMB, 300);
+      } finally {
+        c.close();
+      }
+    } finally {
+      await second.close();
+    }
+  });
+
   test('two servers (two windows) share one engine', async () => {
     const second = await startServer(dir, settingsFor(fixture.url));
     try {
