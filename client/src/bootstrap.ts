@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import type * as vscode from 'vscode';
 import type { InitializationOptions } from '../../server/src/protocol';
 import { config } from './config';
+import { mkdirp } from '../../engine/src/fsutil';
 
 export const MIN_NODE_MAJOR = 20;
 
@@ -77,7 +78,7 @@ export function resolveDataDir(context: vscode.ExtensionContext): string {
     dir = context.globalStorageUri.fsPath;
   }
   try {
-    fs.mkdirSync(dir, { recursive: true, mode: 0o700 }); // private: it will hold recorded code
+    mkdirp(dir, 0o700); // private: it will hold recorded code (bounded: Node's recursive mkdir loops on some paths)
   } catch (err) {
     throw new BootstrapError(`Winnow cannot create its data folder ${dir}: ${errorMessage(err)}. Change winnow.dataDir.`);
   }

@@ -33,6 +33,7 @@ import { runWorker } from './training/worker';
 import { runRewardThread } from './reward/thread';
 import { DEFAULT_REWARD_MAX_TOKENS, type CompleteRequest, type GeneratorBackend, type GeneratorConfig, type RewardModelStatus } from './protocol';
 import { Store } from './store';
+import { mkdirp } from './fsutil';
 
 const HELP = `winnow ${ENGINE_VERSION} — Winnow's engine: ranked local code completions
 
@@ -220,7 +221,7 @@ async function serve(dataDir: string, v: Record<string, string | boolean | undef
   if (!['auto', 'cpu', 'cuda'].includes(device)) fail(`--device must be auto, cpu or cuda`, 2);
   const idleMin = Number(v['idle-exit-min'] ?? 30);
   if (!Number.isFinite(idleMin) || idleMin < 0) fail('--idle-exit-min must be a number of minutes', 2);
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirp(dataDir, 0o700);
   const log = createFileLog(paths(dataDir).log, Boolean(v.foreground), process.env.WINNOW_LOG_LEVEL === 'debug' ? 'debug' : 'info');
   let engine: Engine;
   try {
@@ -434,7 +435,7 @@ async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Pro
   }
   const db = paths(dataDir).db;
   if (readonly && !fs.existsSync(db)) fail(`no store at ${db} yet`, 3);
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirp(dataDir, 0o700);
   const store = Store.open(db, createFileLog(paths(dataDir).log, false), readonly ? { readonly: true } : {});
   try {
     return direct(store);

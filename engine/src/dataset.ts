@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import type { TripletRecord, TripletStats } from './protocol';
 import type { Store } from './store';
 import { buildTriplets } from './triplets';
+import { mkdirp } from './fsutil';
 
 /** Builds triplets from everything in the store and saves them; returns the build's figures. */
 export function rebuildTriplets(store: Store): TripletStats {
@@ -30,8 +31,15 @@ export function listTriplets(store: Store, limit: number): { stats: TripletStats
  */
 export function exportTriplets(store: Store, out: string): { path: string; count: number; stats: TripletStats } {
   if (!path.isAbsolute(out)) throw new Error(`export path must be absolute: ${out}`);
+  let existing: fs.Stats | undefined;
+  try {
+    existing = fs.statSync(out);
+  } catch {
+    // a new file
+  }
+  if (existing && !existing.isFile()) throw new Error(`cannot export to ${out}: it is ${existing.isDirectory() ? 'a folder' : 'not a regular file'}; give a file name (for example ${path.join(out, 'winnow-triplets.jsonl')})`);
+  mkdirp(path.dirname(out));
   const stats = rebuildTriplets(store);
-  fs.mkdirSync(path.dirname(out), { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   const fd = fs.openSync(tmp, 'w', 0o600);
   let count = 0;
@@ -52,6 +60,11 @@ export function exportTriplets(store: Store, out: string): { path: string; count
     throw e;
   }
   fs.closeSync(fd);
-  fs.renameSync(tmp, out);
+  try {
+    fs.renameSync(tmp, out);
+  } catch (e) {
+    fs.rmSync(tmp, { force: true }); // nothing left behind
+    throw new Error(`cannot export to ${out}: ${(e as Error).message}`);
+  }
   return { path: out, count, stats };
 }

@@ -11,7 +11,7 @@ import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
-import { makePrivate, writeFileAtomic } from './fsutil';
+import { makePrivate, mkdirp, writeFileAtomic } from './fsutil';
 import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, writeExecFeatures, writeRewardFeatures } from './features';
 import { Generators } from './generators';
 import type { LogFn } from './log';
@@ -137,7 +137,7 @@ export class Engine {
   /** Takes the lock, opens the store, loads the ranker, binds, and publishes engine.json. */
   static async start(opts: EngineOptions): Promise<Engine> {
     const { dataDir, log } = opts;
-    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    mkdirp(dataDir, 0o700);
     // Private by default: what the engine creates is its user's only (0700 folders, 0600 files),
     // and what older versions left readable is tightened.
     process.umask(0o077);

@@ -65,6 +65,42 @@ export function makePrivate(dataDir: string): number {
 }
 
 /**
+ * Creates a folder and the missing folders above it, like `mkdir -p`, with a bounded walk:
+ * Node's own recursive mkdir never returns on some paths (`/proc/nope` loops forever, sync or
+ * not), which froze the engine on `export --out /proc/nope/x.jsonl`. Throws a plain error
+ * naming the folder that cannot be created.
+ */
+export function mkdirp(dirIn: string, mode = 0o777): void {
+  const dir = path.resolve(dirIn);
+  const missing: string[] = [];
+  let cur = dir;
+  for (let i = 0; ; i++) {
+    let st: fs.Stats | undefined;
+    try {
+      st = fs.statSync(cur);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`cannot create the folder ${dir}: ${(e as Error).message}`);
+    }
+    if (st) {
+      if (!st.isDirectory()) throw new Error(`cannot create the folder ${dir}: ${cur} is not a folder`);
+      break;
+    }
+    missing.push(cur);
+    const up = path.dirname(cur);
+    if (up === cur || i > 255) throw new Error(`cannot create the folder ${dir}: no existing folder above it`);
+    cur = up;
+  }
+  for (const d of missing.reverse()) {
+    try {
+      fs.mkdirSync(d, { mode });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && fs.statSync(d).isDirectory()) continue; // made meanwhile
+      throw new Error(`cannot create the folder ${d}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * Writes a file so that readers see the old or the new content, never half of it, and the
  * new content survives a crash once this returns (temp file, fsync, rename). Mode 0600.
  */

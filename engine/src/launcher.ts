@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { EngineClient } from './client';
 import { isAlive, paths, readEngineInfo, type EngineInfo } from './discovery';
 import { PROTOCOL_VERSION } from './protocol';
+import { mkdirp } from './fsutil';
 
 /** Exit code of `serve` when another engine already owns the data folder. */
 export const EXIT_ALREADY_RUNNING = 3;
@@ -51,14 +52,14 @@ export async function findEngine(dataDir: string): Promise<EngineInfo | undefine
 export async function ensureEngine(opts: LaunchOptions): Promise<EngineInfo> {
   const running = await findEngine(opts.dataDir);
   if (running) return running;
-  fs.mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  mkdirp(opts.dataDir, 0o700);
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const args = [opts.engineScript, 'serve', '--data-dir', opts.dataDir, ...(opts.serveArgs ?? [])];
   opts.log?.(`starting engine: ${opts.nodePath} ${args.join(' ')}`);
   // The engine logs to its own file; its stderr goes to a second file so that a crash before
   // the log is open (a native module that does not load, say) still leaves a trace.
   const stderrFile = paths(opts.dataDir).stderr;
-  fs.mkdirSync(path.dirname(stderrFile), { recursive: true });
+  mkdirp(path.dirname(stderrFile), 0o700);
   const stderrFd = fs.openSync(stderrFile, 'a', 0o600);
   const child = spawn(opts.nodePath, args, {
     detached: true, // the engine outlives the window that started it: it is shared

@@ -9,6 +9,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { mkdirp } from './fsutil';
 
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 export type LogFn = (level: Level, message: string) => void;
@@ -27,7 +28,7 @@ export function escapeLogText(message: string): string {
 
 export function createFileLog(file: string, alsoStderr: boolean, minLevel: Level = 'info'): LogFn {
   const order: Record<Level, number> = { debug: 0, info: 1, warn: 2, error: 3 };
-  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  mkdirp(path.dirname(file), 0o700);
   let written = 0;
   try {
     fs.chmodSync(file, 0o600); // a log of an older version may be readable by others

@@ -20,6 +20,7 @@ import { runPythonTests, type TestCase, type TestResult, type TestRunResult } fr
 import { WorkerPool } from '../exec/pool';
 import { cleanSample, dedupKey } from '../postprocess';
 import { runLearned, type LearnedFigures, type LearnOptions, type LearnTask, type SampleRun, type TestOutcome } from './learned';
+import { mkdirp } from '../fsutil';
 
 export const RUNNER_VERSION = 'bench-2';
 
@@ -194,7 +195,7 @@ class Cache {
   private readonly put: Database.Statement;
 
   constructor(dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirp(dir);
     this.db = new Database(path.join(dir, 'bench-cache.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

@@ -48,6 +48,7 @@ import { WorkerPool } from '../exec/pool';
 import type { CompleteReply, CompleteRequest, FeedbackEvent, RankerVersionInfo, TrainingSettings, TrainSummary } from '../protocol';
 import { mulberry32 } from '../random';
 import { cutCodeT } from '../testsources/postcut';
+import { mkdirp } from '../fsutil';
 
 export const SIM_RUNNER_VERSION = 'simulate-1';
 const HIDDEN_MS = 3000;
@@ -241,7 +242,7 @@ class Judge {
   counts = { fromLabels: 0, executed: 0, fromCache: 0 };
 
   constructor(dir: string) {
-    fs.mkdirSync(dir, { recursive: true });
+    mkdirp(dir);
     this.db = new Database(path.join(dir, 'simulate-cache.db'));
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
@@ -294,7 +295,7 @@ async function sleep(ms: number): Promise<void> {
 }
 
 async function startEngine(o: SimulateOptions, dataDir: string): Promise<Engine> {
-  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  mkdirp(dataDir, 0o700);
   const child = spawn(
     process.execPath,
     [o.engineScript, 'serve', '--data-dir', dataDir, '--device', 'cpu', '--idle-exit-min', '0', '--train-idle-ms', String(o.trainIdleMs), '--train-check-ms', String(o.trainCheckMs)],
@@ -575,7 +576,7 @@ export async function runSimulation(o: SimulateOptions): Promise<SimulateResult>
   if (tasks.length < 2) throw new Error('the simulation needs at least 2 tasks');
   const { passSize } = streamOf(tasks.length, o.seeds[0] ?? 1, o.window);
   const work = o.workDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-simulate-'));
-  fs.mkdirSync(work, { recursive: true });
+  mkdirp(work);
   const judge = new Judge(o.cacheDir);
   const runs: RunRecord[] = [];
   try {

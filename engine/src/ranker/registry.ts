@@ -19,7 +19,7 @@
 
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { writeFileAtomic } from '../fsutil';
+import { mkdirp, writeFileAtomic } from '../fsutil';
 import { BUILTIN_SPEC, BUILTIN_VERSION, FEATURE_SET_ID } from '../features';
 import type { RankerVersionInfo, TrainSummary } from '../protocol';
 import { buildRankerModel, readModelMetadata } from './onnx';
@@ -76,7 +76,7 @@ export class RankerRegistry {
    * (rewriting it when missing or different), and makes it active when nothing valid is.
    */
   ensureBuiltin(): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    mkdirp(this.dir, 0o700);
     const file = this.pathOf(BUILTIN_VERSION);
     const want = buildRankerModel(BUILTIN_SPEC);
     let have: Buffer | undefined;
@@ -172,7 +172,7 @@ export class RankerRegistry {
 
   /** Adds a trained version with its sidecar (the sidecar first: a version file always has one). */
   addVersion(meta: VersionMeta, bytes: Uint8Array): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    mkdirp(this.dir, 0o700);
     if (this.has(meta.version)) throw new Error(`ranker version ${meta.version} already exists`);
     writeFileAtomic(this.metaPath(meta.version), `${JSON.stringify(meta, null, 2)}\n`);
     this.add(meta.version, bytes);
@@ -214,7 +214,7 @@ export class RankerRegistry {
   }
 
   writeTrainingState(s: TrainingState): void {
-    fs.mkdirSync(this.dir, { recursive: true });
+    mkdirp(this.dir, 0o700);
     writeFileAtomic(path.join(this.dir, 'last-training.json'), `${JSON.stringify(s, null, 2)}\n`);
   }
 
@@ -236,7 +236,7 @@ export class RankerRegistry {
   /** Adds a new version (does not activate it). Versions are immutable: adding an existing one throws. */
   add(version: string, bytes: Uint8Array): string {
     const file = this.pathOf(version);
-    fs.mkdirSync(this.dir, { recursive: true });
+    mkdirp(this.dir, 0o700);
     if (fs.existsSync(file)) throw new Error(`ranker version ${version} already exists`);
     writeFileAtomic(file, bytes);
     return file;
