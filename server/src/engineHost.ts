@@ -19,6 +19,14 @@ export interface EngineHostOptions {
   log: (message: string) => void;
   /** How often the engine's pid is checked, in ms; default 250. */
   watchIntervalMs?: number;
+  /**
+   * The hang watchdog: the engine is pinged every `pingEveryMs` (default 5 s) with
+   * `pingTimeoutMs` to answer (default 3 s); after `hungAfter` missed pings in a row (default 3)
+   * while its process lives, it is taken as stuck, killed, and restarted like a crashed one.
+   */
+  pingEveryMs?: number;
+  pingTimeoutMs?: number;
+  hungAfter?: number;
 }
 
 export class NotReadyError extends Error {
@@ -36,6 +44,9 @@ export class EngineHost {
   private client?: EngineClient;
   private info?: EngineInfo;
   private watch?: NodeJS.Timeout;
+  private pinger?: NodeJS.Timeout;
+  private pingInFlight = false;
+  private missedPings = 0;
   private starting?: Promise<void>;
   private restarts: number[] = [];
   private disposed = false;
@@ -106,11 +117,48 @@ export class EngineHost {
       if (!isAlive(pid)) this.onEngineDied(pid);
     }, this.opts.watchIntervalMs ?? 250);
     this.watch.unref();
+    this.missedPings = 0;
+    this.pinger = setInterval(() => void this.pingOnce(pid), this.opts.pingEveryMs ?? 5000);
+    this.pinger.unref();
   }
+
+  /**
+   * One tick of the hang watchdog. An engine whose process lives but that answers no ping for
+   * `hungAfter` ticks is stuck (a loop, a blocking call, a stopped process): it is killed, and
+   * the pid watch restarts it, so that every window gets a working engine back.
+   */
+  private async pingOnce(pid: number): Promise<void> {
+    const client = this.client;
+    if (this.pingInFlight || !client || this.info?.pid !== pid || this._state !== 'ready') return;
+    this.pingInFlight = true;
+    try {
+      await client.request('ping', {}, this.opts.pingTimeoutMs ?? 3000);
+      this.missedPings = 0;
+    } catch (e) {
+      if (!(e instanceof TimeoutError) || this.info?.pid !== pid) return;
+      this.missedPings++;
+      const limit = this.opts.hungAfter ?? 3;
+      if (this.missedPings < limit || !isAlive(pid)) return;
+      this.hung = pid;
+      this.opts.log(`engine pid ${pid} answered no ping for ${limit} checks in a row: it is stuck; killing it so that it is restarted`);
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* gone meanwhile */
+      }
+    } finally {
+      this.pingInFlight = false;
+    }
+  }
+
+  /** The pid the watchdog killed as stuck, for the restart message. */
+  private hung?: number;
 
   private detach(): void {
     if (this.watch) clearInterval(this.watch);
     this.watch = undefined;
+    if (this.pinger) clearInterval(this.pinger);
+    this.pinger = undefined;
     this.client?.close();
     this.client = undefined;
   }
@@ -128,7 +176,8 @@ export class EngineHost {
       return;
     }
     this.restarts.push(now);
-    const msg = `The Winnow engine (pid ${pid}) stopped unexpectedly; restarting it.`;
+    const msg = this.hung === pid ? `The Winnow engine (pid ${pid}) stopped answering and was stopped; restarting it.` : `The Winnow engine (pid ${pid}) stopped unexpectedly; restarting it.`;
+    this.hung = undefined;
     this.opts.log(`${msg}\n${tailOfLog(this.opts.dataDir, 5)}`);
     void this.start('restarting', msg);
   }
