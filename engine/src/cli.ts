@@ -31,6 +31,7 @@ import { createFileLog } from './log';
 import { activateCommand, describeProgress, describeSummary, describeVersions, rankersCommand, trainCommand } from './training/cliCommands';
 import { runWorker } from './training/worker';
 import { runRewardThread } from './reward/thread';
+import { runDatasetThread } from './datasetThread';
 import { DEFAULT_REWARD_MAX_TOKENS, type CompleteRequest, type GeneratorBackend, type GeneratorConfig, type RewardModelStatus } from './protocol';
 import { Store } from './store';
 import { mkdirp } from './fsutil';
@@ -112,6 +113,11 @@ async function main(argv: string[]): Promise<void> {
   }
   if (command === '--version') {
     process.stdout.write(`${ENGINE_VERSION}\n`);
+    return;
+  }
+  if (command === 'dataset-worker') {
+    // Internal: a triplets or export job's worker thread (started by the engine).
+    runDatasetThread();
     return;
   }
   if (command === 'reward-worker') {

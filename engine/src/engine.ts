@@ -51,7 +51,8 @@ import { loadActiveRanker, Ranker, RankerLoadError } from './ranker/ranker';
 import { RankerRegistry } from './ranker/registry';
 import { RewardService } from './reward/service';
 import { TrainingSupervisor } from './training/supervisor';
-import { exportTriplets, listTriplets } from './dataset';
+import type { exportTriplets, listTriplets } from './dataset';
+import { runDatasetJob } from './datasetThread';
 import { enclosingFunction } from './exec/programs';
 import { executeCandidates } from './execution';
 import { synthesizeTests } from './testsources/synthesize';
@@ -330,18 +331,25 @@ export class Engine {
       case 'shutdown':
         return { stopping: true };
       case 'triplets': {
+        // Off the serving loop, with a time limit (datasetThread.ts).
         const b = req.body as TripletsRequest;
         this.writer.flush();
-        return listTriplets(this.store, typeof b.limit === 'number' && b.limit > 0 ? Math.min(b.limit, 100_000) : 100);
+        const limit = typeof b.limit === 'number' && b.limit > 0 ? Math.min(b.limit, 100_000) : 100;
+        try {
+          return await runDatasetJob<ReturnType<typeof listTriplets>>({ kind: 'triplets', dbFile: this.store.file, limit });
+        } catch (e) {
+          throw new BadRequest(`cannot build the triplets: ${(e as Error).message}`);
+        }
       }
       case 'export': {
         const b = req.body as ExportRequest;
-        if (typeof b.out !== 'string' || b.out.length === 0) throw new BadRequest('export needs "out": an absolute file path');
+        if (typeof b.out !== 'string' || b.out.length === 0 || b.out.length > 4096) throw new BadRequest('export needs "out": an absolute file path');
         this.writer.flush();
         try {
-          return exportTriplets(this.store, b.out);
+          return await runDatasetJob<ReturnType<typeof exportTriplets>>({ kind: 'export', dbFile: this.store.file, out: b.out });
         } catch (e) {
-          throw new BadRequest(`cannot export to ${b.out}: ${(e as Error).message}`);
+          const m = (e as Error).message;
+          throw new BadRequest(m.startsWith('cannot export') ? m : `cannot export to ${b.out}: ${m}`);
         }
       }
       case 'train': {

@@ -118,17 +118,21 @@ export class Store {
     readonly file: string,
   ) {}
 
-  /** Opens (creating or migrating) the store; a corrupt file is moved aside first. */
-  static open(file: string, log: LogFn, options: { readonly?: boolean } = {}): Store {
+  /**
+   * Opens (creating or migrating) the store; a corrupt file is moved aside first, unless
+   * `existing` is set (a second connection of the engine's own: it must never move the file).
+   */
+  static open(file: string, log: LogFn, options: { readonly?: boolean; existing?: boolean } = {}): Store {
     if (options.readonly) {
       const db = new Database(file, { readonly: true, fileMustExist: true });
       return new Store(db, file);
     }
     try {
+      if (options.existing && !fs.existsSync(file)) throw new Error(`store ${file} does not exist`);
       return new Store(Store.openAndMigrate(file), file);
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
-      if (!/SQLITE_(CORRUPT|NOTADB)/.test(code)) throw e;
+      if (options.existing || !/SQLITE_(CORRUPT|NOTADB)/.test(code)) throw e;
       const aside = `${file}.corrupt-${Date.now()}`;
       log('error', `store ${file} is not a usable SQLite database (${code}); moved it to ${aside} and started a fresh one`);
       for (const ext of ['', '-wal', '-shm']) {

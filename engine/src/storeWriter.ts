@@ -42,6 +42,8 @@ interface PendingEvents {
 }
 
 const FULL = /SQLITE_(FULL|IOERR|READONLY|CANTOPEN)/;
+/** Another connection (a triplets or export job, a training worker) holds the write lock past the busy timeout: try again shortly. */
+const BUSY = /SQLITE_(BUSY|LOCKED)/;
 
 export class StoreWriter {
   private requests: RequestRecord[] = [];
@@ -135,6 +137,14 @@ export class StoreWriter {
     } catch (e) {
       const message = (e as Error).message;
       const code = (e as { code?: string }).code ?? '';
+      if (BUSY.test(code)) {
+        // Nothing is wrong with the records: they go back in front of the queue, acknowledged once written.
+        this.requests = [...requests.slice(this.heldRequests.length), ...this.requests];
+        this.events = [...batches, ...this.events];
+        this.log('warn', `store busy (${code}); writing ${requests.length + events.length} records again in 200 ms`);
+        setTimeout(() => this.schedule(), 200).unref();
+        return;
+      }
       if (!FULL.test(code)) {
         // Not a space problem (a bad record, a bug): each record again on its own.
         this.log('warn', `store write of ${requests.length} completion records and ${events.length} events failed (${code || (e as Error).name}: ${message}); writing them one by one`);

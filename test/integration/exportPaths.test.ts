@@ -56,3 +56,20 @@ test('export to a folder: a clear error, and no temp file left behind', async ()
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('triplets and export run in a worker thread with a time limit: past it the job is stopped and says so', async () => {
+  const { runDatasetJob } = await import('../../engine/src/datasetThread');
+  const { Store } = await import('../../engine/src/store');
+  const dir = tempDir('winnow-export-');
+  try {
+    const db = path.join(dir, 'winnow.db');
+    Store.open(db, () => undefined).close();
+    const ok = await runDatasetJob<{ count: number }>({ kind: 'export', dbFile: db, out: path.join(dir, 'x.jsonl') });
+    assert.equal(ok.count, 0);
+    await assert.rejects(runDatasetJob({ kind: 'triplets', dbFile: db, limit: 10 }, 1), /triplets took longer than 1 ms and was stopped/);
+    await assert.rejects(runDatasetJob({ kind: 'triplets', dbFile: path.join(dir, 'none.db'), limit: 10 }), /store .*none\.db does not exist/);
+    assert.equal(fs.existsSync(path.join(dir, 'none.db')), false, 'a job never creates a store');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
