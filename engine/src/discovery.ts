@@ -8,7 +8,6 @@
  * A lock or info file left by a crashed engine is stale when its pid is no longer alive;
  * the next engine to start recovers it. The ipc socket file is rebound by the new engine.
  */
-import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,15 +30,44 @@ export const paths = (dataDir: string) => ({
   generatorState: path.join(dataDir, 'generator.json'),
 });
 
-/** The endpoint an engine for this data folder binds by default. */
+/**
+ * The endpoint an engine for this data folder binds by default: a Unix socket in the data
+ * folder, which is its user's only (0700): no other user can reach it. A path too long for a
+ * Unix socket (about 104 bytes) gets a folder made for it, private and unpredictable (mkdtemp:
+ * 0700, random name) under the user's runtime folder ($XDG_RUNTIME_DIR, when it is theirs
+ * and private) or the temp folder: never a fixed name in a shared folder, which another user
+ * could take first. Clients find the endpoint in `engine.json`. Windows: loopback TCP.
+ */
 export function defaultEndpoint(dataDir: string): string {
   if (process.platform === 'win32') return 'tcp://127.0.0.1:*';
   const inDir = path.join(dataDir, 'engine.sock');
-  // Unix socket paths are limited to about 104 bytes; fall back to the temp folder.
   if (Buffer.byteLength(inDir) < 100) return `ipc://${inDir}`;
-  const hash = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  return `ipc://${path.join(os.tmpdir(), `winnow-${uid}-${hash}.sock`)}`;
+  const dir = fs.mkdtempSync(path.join(privateRuntimeBase(), 'winnow-'));
+  return `ipc://${path.join(dir, SOCKET_NAME)}`;
+}
+
+const SOCKET_NAME = 'engine.sock';
+
+/** $XDG_RUNTIME_DIR when it exists, is ours and no one else's (0700), else the temp folder. */
+function privateRuntimeBase(): string {
+  const xdg = process.env.XDG_RUNTIME_DIR;
+  if (xdg && path.isAbsolute(xdg)) {
+    try {
+      const st = fs.lstatSync(xdg);
+      const uid = typeof process.getuid === 'function' ? process.getuid() : -1;
+      if (st.isDirectory() && st.uid === uid && (st.mode & 0o077) === 0 && Buffer.byteLength(xdg) < 60) return xdg;
+    } catch {
+      // not there
+    }
+  }
+  return os.tmpdir();
+}
+
+/** The private folder {@link defaultEndpoint} made for a socket, when it made one: removed when the engine stops. */
+export function socketFolderOf(endpoint: string, dataDir: string): string | undefined {
+  if (!endpoint.startsWith('ipc://')) return undefined;
+  const dir = path.dirname(endpoint.slice('ipc://'.length));
+  return path.basename(dir).startsWith('winnow-') && path.resolve(dir) !== path.resolve(dataDir) && path.basename(endpoint) === SOCKET_NAME ? dir : undefined;
 }
 
 export function isAlive(pid: number): boolean {

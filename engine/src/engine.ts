@@ -10,7 +10,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
-import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock } from './discovery';
+import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock, socketFolderOf } from './discovery';
 import { makePrivate, mkdirp, writeFileAtomic } from './fsutil';
 import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, writeExecFeatures, writeRewardFeatures } from './features';
 import { Generators } from './generators';
@@ -690,6 +690,8 @@ export class Engine {
     await this.sendChain; // let the last replies out
     const info = readEngineInfo(this.opts.dataDir);
     if (info?.pid === process.pid) fs.rmSync(paths(this.opts.dataDir).info, { force: true });
+    const socketFolder = socketFolderOf(this.endpoint, this.opts.dataDir);
+    if (socketFolder) fs.rmSync(socketFolder, { recursive: true, force: true });
     this.router.close();
     await this.ranker.dispose();
     if (this.builtin) await (await this.builtin.catch(() => undefined))?.dispose();
