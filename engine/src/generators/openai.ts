@@ -6,7 +6,7 @@
  */
 import type { GeneratorConfig } from '../protocol';
 import type { RawSample } from '../postprocess';
-import { joinUrl, probeHttp, problemFromError, type Generator, type SampleRequest, type SampleResult } from './types';
+import { joinUrl, probeHttp, problemFromError, readJsonObject, type Generator, type SampleRequest, type SampleResult } from './types';
 
 interface Choice {
   text?: string;
@@ -54,8 +54,9 @@ export class OpenAIGenerator implements Generator {
       const text = (await res.text().catch(() => '')).slice(0, 300);
       throw Object.assign(new Error(`HTTP ${res.status} from ${this.url}: ${text}`), { http: true });
     }
-    const json = (await res.json()) as { choices?: Choice[] };
-    const choices = Array.isArray(json.choices) ? json.choices : [];
+    const json = await readJsonObject(res, this.url, 'an OpenAI completions answer');
+    if (!Array.isArray(json.choices)) throw Object.assign(new Error(`${this.url} answered without a "choices" list (${JSON.stringify(JSON.stringify(json).slice(0, 120))}): is it an OpenAI-compatible /v1/completions server?`), { http: true });
+    const choices = json.choices as Choice[];
     return choices
       .filter((c) => typeof c.text === 'string')
       .map((c) => {

@@ -38,6 +38,49 @@ export function problemFromError(e: unknown, url: string, signal?: AbortSignal):
 }
 
 /** Builds `base + path`, tolerating a base with or without a trailing slash or `/v1`. */
+/** The most a model server's answer may be; past it the answer is refused (a hostile or broken server). */
+export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
+
+/** An error for an answer that is not what the API promises: reported as an `http` problem. */
+function badAnswer(message: string): Error {
+  return Object.assign(new Error(message), { http: true });
+}
+
+/**
+ * Reads a JSON object from a model server's answer, at most {@link MAX_RESPONSE_BYTES}; an
+ * answer that is too long, not JSON or not an object fails with a message that says so and
+ * shows its start (the problem the user sees), never as "0 candidates" without a word.
+ */
+export async function readJsonObject(res: Response, url: string, what: string): Promise<Record<string, unknown>> {
+  const declared = Number(res.headers.get('content-length') ?? '0');
+  if (declared > MAX_RESPONSE_BYTES) throw badAnswer(`${url} answered ${Math.round(declared / 1048576)} MB, more than ${MAX_RESPONSE_BYTES / 1048576} MB: not ${what}`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  if (res.body) {
+    const reader = res.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      size += value.byteLength;
+      if (size > MAX_RESPONSE_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw badAnswer(`${url} answered more than ${MAX_RESPONSE_BYTES / 1048576} MB: not ${what}`);
+      }
+      chunks.push(value);
+    }
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const shown = JSON.stringify(text.slice(0, 120));
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw badAnswer(`${url} answered with something that is not JSON (${shown}): is winnow.generator.url the right server?`);
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw badAnswer(`${url} answered JSON that is not ${what} (${shown})`);
+  return json as Record<string, unknown>;
+}
+
 export function joinUrl(base: string, pathWithV1: string): string {
   const b = base.replace(/\/+$/, '');
   if (pathWithV1.startsWith('/v1/') && /\/v1$/.test(b)) return b + pathWithV1.slice(3);
