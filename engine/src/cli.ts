@@ -20,7 +20,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { EngineClient } from './client';
+import { EngineClient, EngineDiedError } from './client';
 import { paths, readEngineInfo } from './discovery';
 import { runBench } from './bench/humaneval';
 import { simulateUserCommand } from './bench/simulateCommand';
@@ -332,7 +332,7 @@ async function complete(dataDir: string, v: Record<string, string | boolean | un
     request.rewardModel = { path: dir === '' ? '' : path.resolve(dir), maxTokens };
   }
   const info = await ensureEngine({ dataDir, nodePath: process.execPath, engineScript: __filename }).catch((e: Error) => fail(e.message));
-  const client = new EngineClient(info.endpoint);
+  const client = new EngineClient(info.endpoint, { pid: info.pid });
   try {
     const reply = await client.request('complete', request, budgetMs + 5000);
     if (v.json) {
@@ -350,7 +350,7 @@ async function complete(dataDir: string, v: Record<string, string | boolean | un
     }
     if (reply.problem && reply.candidates.length === 0) process.exitCode = 1;
   } catch (e) {
-    fail((e as Error).message);
+    fail(describeFailure(e, dataDir));
   } finally {
     client.close();
   }
@@ -381,7 +381,7 @@ async function status(dataDir: string, json: boolean): Promise<void> {
     process.exitCode = 3;
     return;
   }
-  const client = new EngineClient(info.endpoint);
+  const client = new EngineClient(info.endpoint, { pid: info.pid });
   try {
     const s = await client.request('status', {}, 5000);
     if (json) {
@@ -402,7 +402,7 @@ async function status(dataDir: string, json: boolean): Promise<void> {
       );
     }
   } catch (e) {
-    fail((e as Error).message);
+    fail(describeFailure(e, dataDir));
   } finally {
     client.close();
   }
@@ -418,6 +418,7 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   }
   // Read straight from the store (WAL allows a reader beside the engine): works whether or
   // not an engine is running, and never starts one.
+  checkStoreFile(db);
   const store = Store.open(db, () => undefined, { readonly: true });
   try {
     const list = store.listEvents({ limit });
@@ -428,11 +429,22 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   }
 }
 
+/** Refuses a store path that exists but is not a regular file (a folder, a FIFO), before SQLite meets it. */
+function checkStoreFile(db: string): void {
+  let st: fs.Stats | undefined;
+  try {
+    st = fs.statSync(db);
+  } catch {
+    return; // not there (yet)
+  }
+  if (!st.isFile()) fail(`the store ${db} is not a regular file (${st.isDirectory() ? 'a folder' : 'something else'}): move it away, and Winnow starts a fresh store`);
+}
+
 /** Runs `viaEngine` against the running engine, or `direct` on the store when none runs. */
 async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Promise<T>, direct: (s: Store) => T, readonly = false): Promise<T> {
   const info = await findEngine(dataDir);
   if (info) {
-    const client = new EngineClient(info.endpoint);
+    const client = new EngineClient(info.endpoint, { pid: info.pid });
     try {
       return await viaEngine(client);
     } finally {
@@ -441,6 +453,7 @@ async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Pro
   }
   const db = paths(dataDir).db;
   if (readonly && !fs.existsSync(db)) fail(`no store at ${db} yet`, 3);
+  checkStoreFile(db);
   mkdirp(dataDir, 0o700);
   const store = Store.open(db, createFileLog(paths(dataDir).log, false), readonly ? { readonly: true } : {});
   try {
@@ -624,7 +637,7 @@ async function stop(dataDir: string): Promise<void> {
     process.stdout.write(`no engine is running for ${dataDir}\n`);
     return;
   }
-  const client = new EngineClient(info.endpoint);
+  const client = new EngineClient(info.endpoint, { pid: info.pid });
   try {
     await client.request('shutdown', {}, 5000);
     process.stdout.write(`stopped engine pid ${info.pid}\n`);
@@ -638,4 +651,19 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   if (e.code === 'EPIPE') process.exit(0);
   throw e;
 });
-main(process.argv.slice(2)).catch((e: unknown) => fail((e as Error).stack ?? String(e)));
+/**
+ * What the CLI says when something it did not expect fails: the message a user can act on, not
+ * a stack (WINNOW_DEBUG=1 adds it). SQLite's errors get what they mean for the store.
+ */
+function describeFailure(e: unknown, dataDir?: string): string {
+  const err = e as Error & { code?: string };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  let text = err?.message ?? String(e);
+  if (err instanceof EngineDiedError) text = `${text}${dataDir ? `; see its log, ${paths(dataDir).log}` : ''}`;
+  else if (/^SQLITE_(CORRUPT|NOTADB)/.test(code)) text = `the store is damaged (${code}: ${text}); the engine moves it aside and starts a fresh one at its next start (nothing is deleted)`;
+  else if (/^SQLITE_(READONLY|CANTOPEN|PERM|AUTH)/.test(code) || code === 'EACCES' || code === 'EPERM' || code === 'EROFS') text = `the data folder cannot be used (${code}: ${text}): check that it exists and that you can read and write it`;
+  else if (/^SQLITE_(FULL|IOERR)/.test(code) || code === 'ENOSPC') text = `the disk is full or failing (${code}: ${text})`;
+  return process.env.WINNOW_DEBUG ? `${text}\n${err?.stack ?? ''}` : text;
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => fail(describeFailure(e)));

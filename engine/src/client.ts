@@ -5,6 +5,7 @@
 import * as crypto from 'node:crypto';
 import * as zmq from 'zeromq';
 import { decodeReply, encodeRequest, ProtocolError, type RequestMap, type RequestType } from './protocol';
+import { isAlive } from './discovery';
 
 interface Pending {
   resolve: (body: unknown) => void;
@@ -26,6 +27,14 @@ export class CancelledError extends Error {
   }
 }
 
+/** The engine's process ended while a request waited for it (only with the `pid` option). */
+export class EngineDiedError extends Error {
+  constructor(readonly pid: number) {
+    super(`the engine (pid ${pid}) stopped while working on the request`);
+    this.name = 'EngineDiedError';
+  }
+}
+
 export class ClosedError extends Error {
   constructor() {
     super('engine connection closed');
@@ -41,11 +50,41 @@ export class EngineClient {
   private readonly prefix = crypto.randomBytes(4).toString('hex');
   private counter = 0;
 
-  constructor(readonly endpoint: string) {
+  private pidWatch?: NodeJS.Timeout;
+
+  /**
+   * `options.pid`: the engine's pid; while requests wait, it is checked every 250 ms and they
+   * fail at once with {@link EngineDiedError} when it is gone, instead of waiting out their timeouts.
+   */
+  constructor(
+    readonly endpoint: string,
+    private readonly options: { pid?: number } = {},
+  ) {
     // linger 0: a closed client drops what it had queued instead of hanging the process.
     this.socket = new zmq.Dealer({ linger: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 });
     this.socket.connect(endpoint);
     void this.receiveLoop();
+  }
+
+  private watchPid(): void {
+    const pid = this.options.pid;
+    if (pid === undefined || this.pidWatch) return;
+    this.pidWatch = setInterval(() => {
+      if (this.pending.size === 0) {
+        clearInterval(this.pidWatch);
+        this.pidWatch = undefined;
+        return;
+      }
+      if (isAlive(pid)) return;
+      clearInterval(this.pidWatch);
+      this.pidWatch = undefined;
+      for (const p of this.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new EngineDiedError(pid));
+      }
+      this.pending.clear();
+    }, 250);
+    this.pidWatch.unref();
   }
 
   /** Sends one request; rejects with {@link TimeoutError} after `timeoutMs`, {@link ProtocolError} on an error reply. */
@@ -75,6 +114,7 @@ export class EngineClient {
         { once: true },
       );
       this.pending.set(id, { resolve: resolve as (b: unknown) => void, reject, timer });
+      this.watchPid();
       const frames = encodeRequest(type, id, body);
       this.sendChain = this.sendChain
         .then(() => this.socket.send(frames))
@@ -96,6 +136,7 @@ export class EngineClient {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    if (this.pidWatch) clearInterval(this.pidWatch);
     for (const p of this.pending.values()) {
       clearTimeout(p.timer);
       p.reject(new ClosedError());

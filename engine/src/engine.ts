@@ -147,7 +147,7 @@ export class Engine {
     const lock = acquireLock(dataDir, (pid) => !looksLikeEngine(pid, dataDir));
     if (!lock.acquired) throw new AlreadyRunningError(lock.ownerPid);
     try {
-      const store = Store.open(paths(dataDir).db, log);
+      const store = Store.open(paths(dataDir).db, log, { check: true });
       if (opts.maxDbPages) store.setMaxPages(opts.maxDbPages);
       const ranker = await loadActiveRanker(dataDir, opts.device, log);
       log('info', `ranker ${ranker.version} on ${ranker.device.toUpperCase()} (${ranker.deviceReason})`);
@@ -647,15 +647,24 @@ export class Engine {
   }
 
   private storeStatus(): StatusReply['store'] {
-    const counts = this.store.counts();
+    // A store that fails to read (damaged after start) is reported, never a failed status.
+    let counts = { requests: 0, events: 0 };
+    let liveMB = 0;
+    let readProblem: string | undefined;
+    try {
+      counts = this.store.counts();
+      liveMB = Math.round((this.store.liveBytes() / 1048576) * 10) / 10;
+    } catch (e) {
+      readProblem = `Winnow cannot read its store ${this.store.file} (${(e as { code?: string }).code ?? 'error'}: ${(e as Error).message}); restart the engine ("Winnow: Restart Engine"): a damaged store is moved aside at start and a fresh one begun.`;
+    }
     return {
       file: this.store.file,
       requests: counts.requests,
       events: counts.events,
-      liveMB: Math.round((this.store.liveBytes() / 1048576) * 10) / 10,
+      liveMB,
       maxSizeMB: Math.round(this.writer.maxBytes / 1048576),
       held: this.writer.heldCount,
-      ...(this.writer.problem ? { problem: this.writer.problem } : {}),
+      ...(this.writer.problem || readProblem ? { problem: this.writer.problem ?? readProblem } : {}),
       ...(this.takeRecoveredNotice() ?? {}),
     };
   }

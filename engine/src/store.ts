@@ -122,14 +122,14 @@ export class Store {
    * Opens (creating or migrating) the store; a corrupt file is moved aside first, unless
    * `existing` is set (a second connection of the engine's own: it must never move the file).
    */
-  static open(file: string, log: LogFn, options: { readonly?: boolean; existing?: boolean } = {}): Store {
+  static open(file: string, log: LogFn, options: { readonly?: boolean; existing?: boolean; check?: boolean } = {}): Store {
     if (options.readonly) {
       const db = new Database(file, { readonly: true, fileMustExist: true });
       return new Store(db, file);
     }
     try {
       if (options.existing && !fs.existsSync(file)) throw new Error(`store ${file} does not exist`);
-      return new Store(Store.openAndMigrate(file), file);
+      return new Store(Store.openAndMigrate(file, options.check === true), file);
     } catch (e) {
       const code = (e as { code?: string }).code ?? '';
       if (options.existing || !/SQLITE_(CORRUPT|NOTADB)/.test(code)) throw e;
@@ -144,9 +144,16 @@ export class Store {
     }
   }
 
-  private static openAndMigrate(file: string): Database.Database {
+  private static openAndMigrate(file: string, check = false): Database.Database {
     const db = new Database(file);
     try {
+      if (check) {
+        // A file damaged in its middle opens fine and fails later, on some query: look at
+        // every page now (quick_check: about a second per few hundred MB), so that the engine
+        // moves it aside at start instead of failing requests.
+        const verdict = db.pragma('quick_check(1)', { simple: true });
+        if (verdict !== 'ok') throw Object.assign(new Error(`quick_check: ${String(verdict)}`), { code: 'SQLITE_CORRUPT' });
+      }
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma('foreign_keys = ON');

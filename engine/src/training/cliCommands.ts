@@ -37,7 +37,7 @@ export function describeSummary(s: TrainSummary): string {
 async function withEngine<T>(dataDir: string, f: (c: EngineClient) => Promise<T>): Promise<T | undefined> {
   const info = await findEngine(dataDir);
   if (!info) return undefined;
-  const client = new EngineClient(info.endpoint);
+  const client = new EngineClient(info.endpoint, { pid: info.pid });
   try {
     return await f(client);
   } finally {
