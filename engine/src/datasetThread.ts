@@ -23,8 +23,27 @@ function threadScript(): string {
   return __filename.endsWith('.js') ? __filename : path.resolve(__dirname, '../out/cli.js');
 }
 
-/** Runs a job in a worker thread; rejects with the job's error, or when it runs past `timeoutMs`. */
+/** Jobs run one at a time (each thread holds a V8 heap and reads the whole store); at most this many wait. */
+export const MAX_WAITING_JOBS = 4;
+let chain: Promise<unknown> = Promise.resolve();
+let waiting = 0;
+
+/**
+ * Runs a job in a worker thread, after the jobs before it; rejects with the job's error, when it
+ * runs past `timeoutMs`, or at once when {@link MAX_WAITING_JOBS} are already waiting.
+ */
 export function runDatasetJob<T>(job: DatasetJob, timeoutMs = DATASET_TIME_LIMIT_MS[job.kind]): Promise<T> {
+  if (waiting >= MAX_WAITING_JOBS) return Promise.reject(new Error(`busy: ${waiting} triplets or export jobs are waiting already; try again when they end`));
+  waiting++;
+  const run = chain.then(
+    () => runNow<T>(job, timeoutMs),
+    () => runNow<T>(job, timeoutMs),
+  );
+  chain = run.catch(() => undefined).finally(() => waiting--);
+  return run;
+}
+
+function runNow<T>(job: DatasetJob, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const worker = new Worker(threadScript(), { argv: ['dataset-worker'], workerData: job, stdout: false, stderr: false });
     let settled = false;
