@@ -15,13 +15,16 @@ export interface LspFuzzReport {
   errors: number;
   /** Requests that got no answer within 10 s. */
   unanswered: number;
+  /** The same, by method. */
+  unansweredBy: Record<string, number>;
+  firstUnanswered: string;
   durationMs: number;
 }
 
 const REQUESTS = ['textDocument/inlineCompletion', 'winnow/engineStatus', 'winnow/train', 'winnow/trainStatus', 'winnow/trainCancel', 'winnow/rankers', 'winnow/activate', 'winnow/exportDataset', 'winnow/bogus'];
 const NOTIFICATIONS = ['textDocument/didOpen', 'textDocument/didChange', 'textDocument/didClose', 'winnow/feedback', 'winnow/workspaceTrust', 'workspace/didChangeConfiguration', '$/cancelRequest', 'winnow/nonsense'];
 
-export async function fuzzLsp(server: TestServer, o: { messages: number; seed: number; sandboxDir: string; docUri: string }): Promise<LspFuzzReport> {
+export async function fuzzLsp(server: TestServer, o: { messages: number; seed: number; sandboxDir: string; docUri: string; requests?: string[]; notifications?: string[] }): Promise<LspFuzzReport> {
   const t0 = performance.now();
   const r = mulberry32(o.seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
@@ -57,24 +60,40 @@ export async function fuzzLsp(server: TestServer, o: { messages: number; seed: n
   let answered = 0;
   let errors = 0;
   let unanswered = 0;
+  const unansweredBy: Record<string, number> = {};
+  let firstUnanswered = '';
   const pending: Promise<void>[] = [];
   for (let i = 0; i < o.messages; i++) {
     if (r() < 0.6) {
-      const method = pick(REQUESTS);
-      const p = Promise.race([
+      const method = pick(o.requests ?? REQUESTS);
+      // Answered (a result or an error) within 10 s, or counted as unanswered.
+      const p = new Promise<void>((res) => {
+        const timer = setTimeout(() => {
+          if (unanswered === 0) firstUnanswered = `${method} at message ${i} after ${Math.round(performance.now() - t0)} ms`;
+          unanswered++;
+          unansweredBy[method] = (unansweredBy[method] ?? 0) + 1;
+          res();
+        }, 10_000);
         server.conn.sendRequest(method, params(method)).then(
-          () => void answered++,
-          () => void errors++,
-        ),
-        new Promise<void>((res) => setTimeout(() => res(void unanswered++), 10_000).unref()),
-      ]);
+          () => {
+            clearTimeout(timer);
+            answered++;
+            res();
+          },
+          () => {
+            clearTimeout(timer);
+            errors++;
+            res();
+          },
+        );
+      });
       pending.push(p);
       if (pending.length >= 50) await Promise.all(pending.splice(0));
     } else {
-      const method = pick(NOTIFICATIONS);
+      const method = pick(o.notifications ?? NOTIFICATIONS);
       await server.conn.sendNotification(method, params(method)).catch(() => undefined);
     }
   }
   await Promise.all(pending);
-  return { messages: o.messages, answered, errors, unanswered, durationMs: Math.round(performance.now() - t0) };
+  return { messages: o.messages, answered, errors, unanswered, unansweredBy, firstUnanswered, durationMs: Math.round(performance.now() - t0) };
 }

@@ -65,6 +65,7 @@ test('LSP fuzz: junk params to every method of the language server; it answers e
     await server.open(doc, 'python', prompt);
     const report = await fuzzLsp(server, { messages: Number(process.env.WINNOW_FUZZ_LSP ?? 1500), seed: 1, sandboxDir: path.join(dir, 'sandbox'), docUri: doc });
     console.log(`# lsp fuzz: ${JSON.stringify(report)}`);
+    if (report.unanswered > 0) console.log(`# server log tail: ${JSON.stringify(server.logs.slice(-15))}`);
     assert.equal(report.unanswered, 0);
     assert.equal(server.child.exitCode, null, 'the server is alive');
     await server.open(doc, 'python', prompt);
@@ -73,6 +74,16 @@ test('LSP fuzz: junk params to every method of the language server; it answers e
     assert.ok(items.length > 0, 'completions still come');
   } finally {
     await server.close();
+    // The engine outlives its windows (it is shared): stop it, as the last window's user would.
+    const { readEngineInfo } = await import('../../engine/src/discovery');
+    const info = readEngineInfo(path.join(dir, 'data'));
+    if (info) {
+      try {
+        process.kill(info.pid, 'SIGTERM');
+      } catch {
+        /* gone */
+      }
+    }
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
