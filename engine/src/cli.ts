@@ -412,7 +412,7 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   const limit = Number(limitText ?? 1000);
   if (!Number.isInteger(limit) || limit < 1) fail('--limit must be a positive integer', 2);
   const db = paths(dataDir).db;
-  if (!fs.existsSync(db)) {
+  if (!storeExists(db)) {
     process.stdout.write(json ? `${JSON.stringify({ events: [] })}\n` : 'no events yet\n');
     return;
   }
@@ -426,6 +426,17 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
     else for (const e of list) process.stdout.write(`${new Date(e.time).toISOString()}  ${e.kind.padEnd(18)} rank ${e.rank ?? '-'}  ${e.candidateId}\n`);
   } finally {
     store.close();
+  }
+}
+
+/** Whether the store file is there; a folder or file that cannot be looked at (permissions) fails with why, not "no store yet". */
+function storeExists(db: string): boolean {
+  try {
+    fs.statSync(db);
+    return true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    fail(describeFailure(e));
   }
 }
 
@@ -452,7 +463,7 @@ async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Pro
     }
   }
   const db = paths(dataDir).db;
-  if (readonly && !fs.existsSync(db)) fail(`no store at ${db} yet`, 3);
+  if (readonly && !storeExists(db)) fail(`no store at ${db} yet`, 3);
   checkStoreFile(db);
   mkdirp(dataDir, 0o700);
   const store = Store.open(db, createFileLog(paths(dataDir).log, false), readonly ? { readonly: true } : {});

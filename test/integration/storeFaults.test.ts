@@ -95,3 +95,19 @@ test('an engine that dies while the CLI waits on it: the CLI says so at once, no
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('the CLI on a data folder it cannot read (another user\'s): a sentence, not a stack', { skip: !(process.platform === 'linux' && process.getuid?.() === 0 && spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', 'true']).status === 0) && 'needs root and setpriv to act as another user' }, () => {
+  const dir = tempDir('winnow-faults-');
+  try {
+    fs.chmodSync(dir, 0o755);
+    const data = path.join(dir, 'data');
+    fs.mkdirSync(data, { mode: 0o700 });
+    Store.open(path.join(data, 'winnow.db'), () => undefined).close();
+    const r = spawnSync('setpriv', ['--reuid', '65534', '--regid', '65534', '--clear-groups', process.execPath, ENGINE_SCRIPT, 'events', '--data-dir', data], { encoding: 'utf8', timeout: 30_000, cwd: '/' });
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr, /winnow: the data folder cannot be used \((?:SQLITE_CANTOPEN|EACCES)/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack');
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
