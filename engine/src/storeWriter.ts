@@ -188,7 +188,8 @@ export class StoreWriter {
         return 'ok';
       } catch (e) {
         const code = (e as { code?: string }).code ?? '';
-        if (FULL.test(code)) {
+        // Out of space, or still locked by another connection: held and written later, never refused.
+        if (FULL.test(code) || BUSY.test(code)) {
           full = `${code}: ${(e as Error).message}`;
           return 'full';
         }
@@ -243,7 +244,7 @@ export class StoreWriter {
       this.log('warn', `store still not writable: dropped ${this.dropped} records so far (memory cap ${cap})`);
     }
     if (this.failing === undefined) {
-      this.failing = `Winnow cannot write its store (${why}); holding up to ${cap} records in memory until it can. Free some disk space.`;
+      this.failing = `Winnow cannot write its store (${why}); holding up to ${cap} records in memory until it can.${BUSY.test(why) ? '' : ' Free some disk space.'}`;
       this.log('error', this.failing);
       this.opts.onProblem?.(this.failing);
     }
