@@ -5,7 +5,7 @@
  * target ≤ 5 s), acknowledged events lost (must be 0) and integrity_check failures (must be 0).
  * The suite runs the same for 20 s.
  *
- *   node --import tsx bench/chaos.bench.ts [--minutes 30] [--kill-every-s 45] [--seed 1] [--json]
+ *   node --import tsx bench/chaos.bench.ts [--minutes 30] [--kill-every-s 60] [--seed 1] [--json]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -22,7 +22,7 @@ const num = (name: string, d: number) => {
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-chaosbench-'));
   try {
-    const r = await runSoak({ dir, pool: POOL, durationMs: num('--minutes', 30) * 60_000, killEveryMs: num('--kill-every-s', 45) * 1000, seed: num('--seed', 1), onKill: (k) => console.error(`kill: ${JSON.stringify(k)}`) });
+    const r = await runSoak({ dir, pool: POOL, durationMs: num('--minutes', 30) * 60_000, killEveryMs: num('--kill-every-s', 60) * 1000, seed: num('--seed', 1), onKill: (k) => console.error(`kill: ${JSON.stringify(k)}`) });
     const by = (t: string) => r.kills.filter((k) => `${k.target}/${k.during}` === t).length;
     console.log(`Machine: ${os.cpus()[0]?.model ?? '?'}, ${os.availableParallelism()} threads; load average at the end ${os.loadavg()[0]?.toFixed(1)}\n`);
     console.log('| minutes | kills (engine: traffic / swap / training / export; server) | recovery p50 / p99 / max ms | completions (failed while down) | events acked | lost | integrity_check failures |');
