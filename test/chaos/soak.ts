@@ -118,10 +118,16 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   };
 
   const kills: KillRecord[] = [];
+  const engineKillTimes: number[] = [];
   const t0 = performance.now();
   while (performance.now() - t0 < o.durationMs) {
     await new Promise((res) => setTimeout(res, o.killEveryMs * (0.5 + r())));
-    const target: KillRecord['target'] = r() < 0.25 ? 'server' : 'engine';
+    // The server restarts a dead engine at most 5 times in 3 minutes (past that a crash-looping
+    // engine stays down until the user restarts it, by design): keep engine kills under that.
+    const now = performance.now();
+    const recentEngineKills = engineKillTimes.filter((t) => now - t < 180_000).length;
+    const target: KillRecord['target'] = r() < 0.25 || recentEngineKills >= 4 ? 'server' : 'engine';
+    if (target === 'engine') engineKillTimes.push(now);
     const during: KillRecord['during'] = target === 'server' ? 'traffic' : (['traffic', 'activate', 'train', 'export'] as const)[Math.floor(r() * 4)] ?? 'traffic';
     const info = readEngineInfo(data);
     if (!info || !isAlive(info.pid)) continue;
