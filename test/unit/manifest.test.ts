@@ -17,3 +17,11 @@ test('settings acting on shared, user-level state are machine-scoped', () => {
   assert.ok(shared.length >= 12, shared.join(', '));
   for (const k of shared) assert.equal(props[k]?.scope, 'machine', `${k} must be machine-scoped`);
 });
+
+test("in an untrusted workspace, the workspace's own values of the settings that send code somewhere, read files or run commands are ignored", () => {
+  const m = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { capabilities: { untrustedWorkspaces: { supported: string; restrictedConfigurations?: string[] } } };
+  const restricted = new Set(m.capabilities.untrustedWorkspaces.restrictedConfigurations ?? []);
+  // An untrusted repository's .vscode/settings.json must not point completions (the user's code) at a server of its choosing.
+  for (const k of ['winnow.generator.url', 'winnow.generator.backend', 'winnow.generator.recordedPool', 'winnow.execution.enabled', 'winnow.tests.command']) assert.ok(restricted.has(k), `${k} must be a restricted configuration`);
+  for (const k of restricted) assert.ok(manifest.contributes.configuration.properties[k], `${k} is a declared setting`);
+});
