@@ -254,10 +254,11 @@ export class RewardService {
     };
   }
 
+  /** At engine stop: the thread ends now (a run in it is not waited for; its score would be stored by nobody). */
   async dispose(): Promise<void> {
     this.generation++;
     const m = this.model;
     this.model = undefined;
-    if (m) await m.retire();
+    if (m) await m.dispose();
   }
 }
