@@ -418,7 +418,6 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   }
   // Read straight from the store (WAL allows a reader beside the engine): works whether or
   // not an engine is running, and never starts one.
-  checkStoreFile(db);
   const store = Store.open(db, () => undefined, { readonly: true });
   try {
     const list = store.listEvents({ limit });
@@ -429,26 +428,20 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   }
 }
 
-/** Whether the store file is there; a folder or file that cannot be looked at (permissions) fails with why, not "no store yet". */
+/**
+ * Whether the store file is there (one look): a store that cannot be looked at (permissions)
+ * or that is not a regular file (a folder, a FIFO) fails with why, before SQLite meets it.
+ */
 function storeExists(db: string): boolean {
+  let st: fs.Stats;
   try {
-    fs.statSync(db);
-    return true;
+    st = fs.statSync(db);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
     fail(describeFailure(e));
   }
-}
-
-/** Refuses a store path that exists but is not a regular file (a folder, a FIFO), before SQLite meets it. */
-function checkStoreFile(db: string): void {
-  let st: fs.Stats | undefined;
-  try {
-    st = fs.statSync(db);
-  } catch {
-    return; // not there (yet)
-  }
   if (!st.isFile()) fail(`the store ${db} is not a regular file (${st.isDirectory() ? 'a folder' : 'something else'}): move it away, and Winnow starts a fresh store`);
+  return true;
 }
 
 /** Runs `viaEngine` against the running engine, or `direct` on the store when none runs. */
@@ -463,8 +456,7 @@ async function withStore<T>(dataDir: string, viaEngine: (c: EngineClient) => Pro
     }
   }
   const db = paths(dataDir).db;
-  if (readonly && !storeExists(db)) fail(`no store at ${db} yet`, 3);
-  checkStoreFile(db);
+  if (!storeExists(db) && readonly) fail(`no store at ${db} yet`, 3);
   mkdirp(dataDir, 0o700);
   const store = Store.open(db, createFileLog(paths(dataDir).log, false), readonly ? { readonly: true } : {});
   try {

@@ -6,7 +6,7 @@
  * reason. The loop keeps answering every window meanwhile.
  */
 
-import * as path from 'node:path';
+import { engineBundle } from './bundle';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { exportTriplets, listTriplets } from './dataset';
 import { Store } from './store';
@@ -17,11 +17,6 @@ type Result = { ok: true; value: unknown } | { ok: false; message: string };
 
 /** Time limits: a job past them is ended. */
 export const DATASET_TIME_LIMIT_MS: Record<DatasetJob['kind'], number> = { triplets: 2 * 60_000, export: 10 * 60_000 };
-
-function threadScript(): string {
-  // Bundled, every module's __filename is the bundle; run from sources (tests), use the built one.
-  return __filename.endsWith('.js') ? __filename : path.resolve(__dirname, '../out/cli.js');
-}
 
 /** Jobs run one at a time (each thread holds a V8 heap and reads the whole store); at most this many wait. */
 export const MAX_WAITING_JOBS = 4;
@@ -45,7 +40,7 @@ export function runDatasetJob<T>(job: DatasetJob, timeoutMs = DATASET_TIME_LIMIT
 
 function runNow<T>(job: DatasetJob, timeoutMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const worker = new Worker(threadScript(), { argv: ['dataset-worker'], workerData: job, stdout: false, stderr: false });
+    const worker = new Worker(engineBundle(), { argv: ['dataset-worker'], workerData: job, stdout: false, stderr: false });
     let settled = false;
     const settle = (f: () => void) => {
       if (settled) return;

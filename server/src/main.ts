@@ -445,18 +445,8 @@ connection.onRequest(ActivateRequest, async (p: ActivateParams): Promise<Activat
 /** What the status bar shows of the engine's reward model status; undefined when none is set. */
 function rewardViewOf(r: StatusReply['rewardModel']): RewardModelView | undefined {
   if (!r || r.state === 'none') return undefined;
-  return {
-    state: r.state,
-    path: r.path,
-    ...(r.name ? { name: r.name } : {}),
-    ...(r.device ? { device: r.device } : {}),
-    ...(r.deviceReason ? { deviceReason: r.deviceReason } : {}),
-    ...(r.precision ? { precision: r.precision } : {}),
-    ...(r.p50Ms !== undefined ? { p50Ms: r.p50Ms } : {}),
-    inTime: r.inTime,
-    late: r.late,
-    ...(r.problem ? { problem: r.problem } : {}),
-  };
+  const { state, path: folder, name, device, deviceReason, precision, p50Ms, inTime, late, problem } = r;
+  return { state, path: folder, name, device, deviceReason, precision, p50Ms, inTime, late, problem };
 }
 
 /**

@@ -4,7 +4,7 @@
  */
 import type { GeneratorConfig } from '../protocol';
 import type { RawSample } from '../postprocess';
-import { joinUrl, probeHttp, problemFromError, readJsonObject, type Generator, type SampleRequest, type SampleResult } from './types';
+import { badAnswer, joinUrl, probeHttp, problemFromError, readJsonObject, type Generator, type SampleRequest, type SampleResult } from './types';
 
 export class OllamaGenerator implements Generator {
   constructor(readonly config: GeneratorConfig) {}
@@ -29,10 +29,10 @@ export class OllamaGenerator implements Generator {
     });
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);
-      throw Object.assign(new Error(`HTTP ${res.status} from ${url}: ${text}`), { http: true });
+      throw badAnswer(`HTTP ${res.status} from ${url}: ${text}`);
     }
     const json = await readJsonObject(res, url, "an Ollama /api/generate answer");
-    if (typeof json.response !== 'string') throw Object.assign(new Error(`${url} answered without a "response" text (${JSON.stringify(JSON.stringify(json).slice(0, 120))}): is it Ollama's /api/generate?`), { http: true });
+    if (typeof json.response !== 'string') throw badAnswer(`${url} answered without a "response" text (${JSON.stringify(JSON.stringify(json).slice(0, 120))}): is it Ollama's /api/generate?`);
     return { text: json.response };
   }
 

@@ -6,7 +6,7 @@
  */
 import type { GeneratorConfig } from '../protocol';
 import type { RawSample } from '../postprocess';
-import { joinUrl, probeHttp, problemFromError, readJsonObject, type Generator, type SampleRequest, type SampleResult } from './types';
+import { badAnswer, joinUrl, probeHttp, problemFromError, readJsonObject, type Generator, type SampleRequest, type SampleResult } from './types';
 
 interface Choice {
   text?: string;
@@ -52,10 +52,10 @@ export class OpenAIGenerator implements Generator {
     });
     if (!res.ok) {
       const text = (await res.text().catch(() => '')).slice(0, 300);
-      throw Object.assign(new Error(`HTTP ${res.status} from ${this.url}: ${text}`), { http: true });
+      throw badAnswer(`HTTP ${res.status} from ${this.url}: ${text}`);
     }
     const json = await readJsonObject(res, this.url, 'an OpenAI completions answer');
-    if (!Array.isArray(json.choices)) throw Object.assign(new Error(`${this.url} answered without a "choices" list (${JSON.stringify(JSON.stringify(json).slice(0, 120))}): is it an OpenAI-compatible /v1/completions server?`), { http: true });
+    if (!Array.isArray(json.choices)) throw badAnswer(`${this.url} answered without a "choices" list (${JSON.stringify(JSON.stringify(json).slice(0, 120))}): is it an OpenAI-compatible /v1/completions server?`);
     const choices = json.choices as Choice[];
     return choices
       .filter((c) => typeof c.text === 'string')

@@ -41,8 +41,8 @@ export function problemFromError(e: unknown, url: string, signal?: AbortSignal):
 /** The most a model server's answer may be; past it the answer is refused (a hostile or broken server). */
 export const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
-/** An error for an answer that is not what the API promises: reported as an `http` problem. */
-function badAnswer(message: string): Error {
+/** An error for a model server's answer (an HTTP error, or not what the API promises): reported as an `http` problem. */
+export function badAnswer(message: string): Error {
   return Object.assign(new Error(message), { http: true });
 }
 

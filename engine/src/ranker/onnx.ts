@@ -253,16 +253,21 @@ function readVarint(b: Uint8Array, pos: { o: number }): number {
   throw new Error('varint too long');
 }
 
-/** Calls `onField` for each top-level field of a message; skips what it is not given. */
-function walk(b: Uint8Array, onField: (field: number, payload: Uint8Array) => void): void {
+/**
+ * Calls `onField` for each length-delimited top-level field of a message, and `onVarint` (when
+ * given) for each varint field; skips the rest. Throws on malformed bytes.
+ */
+export function walk(b: Uint8Array, onField: (field: number, payload: Uint8Array) => void, onVarint?: (field: number, value: number) => void): void {
   const pos = { o: 0 };
   while (pos.o < b.length) {
     const key = readVarint(b, pos);
     const field = Math.floor(key / 8);
     const wire = key & 7;
     if (field === 0) throw new Error('field number 0');
-    if (wire === 0) readVarint(b, pos);
-    else if (wire === 1) pos.o += 8;
+    if (wire === 0) {
+      const v = readVarint(b, pos);
+      onVarint?.(field, v);
+    } else if (wire === 1) pos.o += 8;
     else if (wire === 5) pos.o += 4;
     else if (wire === 2) {
       const len = readVarint(b, pos);

@@ -119,11 +119,12 @@ export function detectExecutionProvider(preference: DevicePreference): EpChoice 
   return chooseExecutionProvider({ preference, cudaProviderAvailable, gpuPresent: gpu.present, ...(gpu.name ? { gpuName: gpu.name } : {}) });
 }
 
-function shortError(e: unknown): string {
+/** The first line of an error's message (onnxruntime's colour codes removed), cut at `max` characters. */
+export function shortError(e: unknown, max = 240): string {
   // eslint-disable-next-line no-control-regex
   const text = String((e as Error)?.message ?? e).replace(/\u001b\[[0-9;]*m/g, '');
   const first = text.split('\n')[0] ?? '';
-  return first.length > 240 ? `${first.slice(0, 240)}…` : first;
+  return first.length > max ? `${first.slice(0, max)}…` : first;
 }
 
 const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {

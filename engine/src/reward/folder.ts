@@ -12,6 +12,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { walk } from '../ranker/onnx';
 
 export type RewardProblem = 'missing' | 'invalid' | 'oversized' | 'does_not_load' | 'does_not_fit';
 
@@ -93,35 +94,6 @@ function readVarintAt(fd: number, pos: number, size: number): { value: number; n
   throw new Error(`truncated varint at byte ${pos}`);
 }
 
-function varintsIn(b: Buffer, onField: (field: number, wire: number, value: number, payload?: Buffer) => void): void {
-  let o = 0;
-  const rd = () => {
-    let v = 0;
-    let mul = 1;
-    for (let i = 0; i < 10; i++) {
-      if (o >= b.length) throw new Error('truncated varint');
-      const byte = b[o++] as number;
-      v += (byte & 0x7f) * mul;
-      if (byte < 0x80) return v;
-      mul *= 0x80;
-    }
-    throw new Error('varint too long');
-  };
-  while (o < b.length) {
-    const key = rd();
-    const field = Math.floor(key / 8);
-    const wire = key & 7;
-    if (wire === 0) onField(field, wire, rd());
-    else if (wire === 2) {
-      const len = rd();
-      onField(field, wire, len, b.subarray(o, o + len));
-      o += len;
-    } else if (wire === 1) o += 8;
-    else if (wire === 5) o += 4;
-    else throw new Error(`wire type ${wire}`);
-  }
-}
-
 export function readOnnxHeader(file: string): { irVersion: number; opset: number; hasGraph: boolean } {
   const fd = fs.openSync(file, 'r');
   try {
@@ -151,10 +123,15 @@ export function readOnnxHeader(file: string): { irVersion: number; opset: number
           fs.readSync(fd, payload, 0, len.value, pos);
           let domain = '';
           let version = 0;
-          varintsIn(payload, (f, w, v, p) => {
-            if (f === 1 && w === 2 && p) domain = p.toString('utf8');
-            if (f === 2 && w === 0) version = v;
-          });
+          walk(
+            payload,
+            (f, p) => {
+              if (f === 1) domain = Buffer.from(p).toString('utf8');
+            },
+            (f, v) => {
+              if (f === 2) version = v;
+            },
+          );
           if (domain === '' || domain === 'ai.onnx') opset = version;
         }
         pos += len.value;

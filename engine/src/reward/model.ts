@@ -13,7 +13,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { Device } from '../protocol';
-import { type DevicePreference, detectExecutionProvider } from '../ranker/ranker';
+import { type DevicePreference, detectExecutionProvider, shortError as firstLine } from '../ranker/ranker';
+
+/** Reward model errors keep a little more of onnxruntime's message than the ranker's. */
+const shortError = (e: unknown) => firstLine(e, 300);
 import { type RewardFolder, RewardModelError } from './folder';
 import { RewardTokenizer } from './tokenize';
 
@@ -32,12 +35,6 @@ export interface RewardModelInfo {
   /** Most tokens of one (context, candidate) sequence. */
   maxTokens: number;
   modelMB: number;
-}
-
-function shortError(e: unknown): string {
-  // eslint-disable-next-line no-control-regex
-  const first = String((e as Error)?.message ?? e).replace(/\u001b\[[0-9;]*m/g, '').split('\n')[0] ?? '';
-  return first.length > 300 ? `${first.slice(0, 300)}…` : first;
 }
 
 const OUT_OF_MEMORY = /out of memory|failed to allocate|cudaErrorMemoryAllocation|CUBLAS_STATUS_ALLOC_FAILED|bad_alloc/i;

@@ -10,7 +10,7 @@
  * already waiting, so that a slow model on CPU never builds a queue.
  */
 
-import * as path from 'node:path';
+import { engineBundle } from '../bundle';
 import { parentPort, Worker } from 'node:worker_threads';
 import type { DevicePreference } from '../ranker/ranker';
 import { type RewardFolder, RewardModelError, type RewardProblem } from './folder';
@@ -26,12 +26,6 @@ type FromThread =
   | { type: 'load_failed'; problem: RewardProblem; message: string }
   | { type: 'scores'; id: number; scores: Float32Array }
   | { type: 'score_failed'; id: number; message: string };
-
-/** The engine bundle that runs the thread. */
-function threadScript(): string {
-  // Bundled, every module's __filename is the bundle; run from sources (tests), use the built one.
-  return __filename.endsWith('.js') ? __filename : path.resolve(__dirname, '../../out/cli.js');
-}
 
 export class RewardModelThread {
   private nextId = 1;
@@ -67,7 +61,7 @@ export class RewardModelThread {
 
   /** Starts the thread and loads the model there. Throws {@link RewardModelError} when it cannot serve. */
   static load(folder: RewardFolder, opts: { device: DevicePreference; maxTokens: number; log: RewardLog; onDeath: (why: string) => void }): Promise<RewardModelThread> {
-    const worker = new Worker(threadScript(), { argv: ['reward-worker'], stdout: false, stderr: false });
+    const worker = new Worker(engineBundle(), { argv: ['reward-worker'], stdout: false, stderr: false });
     return new Promise<RewardModelThread>((resolve, reject) => {
       const onMessage = (m: FromThread) => {
         if (m.type === 'log') opts.log(m.level, m.message);

@@ -12,6 +12,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { engineBundle } from '../bundle';
 import { FEATURE_NAMES, FEATURE_SET_ID } from '../features';
 import type { LogFn } from '../log';
 import { DEFAULT_TRAINING, type TrainingSettings, type TrainProgress, type TrainReply, type TrainStatusReply, type TrainSummary, type TrainTrigger } from '../protocol';
@@ -39,12 +40,6 @@ export interface StartOptions {
   settings: TrainingSettings;
   /** The id of the reward model the engine scores with; the version is trained with it and records it. */
   rewardModel?: string;
-}
-
-/** The engine bundle (engine/out/cli.js) that runs `train-worker`. */
-function workerScript(): string {
-  // Bundled, every module's __filename is the bundle; run from sources (tests), use the built one.
-  return __filename.endsWith('.js') ? __filename : path.resolve(__dirname, '../../out/cli.js');
 }
 
 function pidAlive(pid: number): boolean {
@@ -148,7 +143,7 @@ export class TrainingSupervisor {
     };
     let child: ChildProcess;
     try {
-      child = fork(workerScript(), ['train-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
+      child = fork(engineBundle(), ['train-worker'], { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], serialization: 'advanced' });
     } catch (e) {
       releaseTrainingLock(this.opts.dataDir);
       throw e;
