@@ -6,6 +6,7 @@
  *   winnow status   --data-dir D [--json]
  *   winnow events   --data-dir D [--json] [--limit N]
  *   winnow triplets --data-dir D [--json] [--limit N]
+ *   winnow insights --data-dir D [--json] [--days N]
  *   winnow export   --data-dir D --out FILE.jsonl
  *   winnow purge    --data-dir D --yes
  *   winnow bench    --problems P --samples S --tests T [--labels L] [--json] [--picks-out F] [--cache-dir D] [--limit N] [--seed N | --seeds A,B] [--rounds K]
@@ -25,6 +26,8 @@ import { paths, readEngineInfo } from './discovery';
 import { runBench } from './bench/humaneval';
 import { simulateUserCommand } from './bench/simulateCommand';
 import { exportTriplets, listTriplets } from './dataset';
+import { MAX_RANK } from './insights/queries';
+import type { InsightsReply } from './protocol';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
 import { createFileLog } from './log';
@@ -47,6 +50,8 @@ Commands:
   status     the running engine's pid, protocol version, device, ranker, reward model and generator
   events     the feedback events in the store (shown, accepted, ...)
   triplets   build the (prompt, chosen, rejected) training triplets and print them
+  insights   what the dashboard shows: completions, events, triplets, acceptance by
+             language and rank, latency, execution (read from the store)
   export     write the triplets as JSONL (prompt, chosen, rejected + metadata), the layout
              reward-model trainers such as TRL's RewardTrainer read
   purge      delete everything in the store (needs --yes)
@@ -71,6 +76,7 @@ Options:
             generator and reward model flags default to the last configuration the engine used
   events:   --limit N (default 1000, newest last)
   triplets: --limit N (default 100)
+  insights: --days N of history for acceptance and execution (default 30)
   export:   --out FILE (required)
   train:    --rounds K hard-negative rounds (default 2), --seed N (default 1),
             --min-pairs N held-out pairs the gate needs (default 50),
@@ -177,6 +183,7 @@ async function main(argv: string[]): Promise<void> {
         seeds: { type: 'string' },
         window: { type: 'string' },
         'svg-out': { type: 'string' },
+        days: { type: 'string' },
       },
     });
   } catch (e) {
@@ -195,6 +202,8 @@ async function main(argv: string[]): Promise<void> {
       return events(dataDir, Boolean(v.json), v.limit);
     case 'triplets':
       return triplets(dataDir, Boolean(v.json), v.limit);
+    case 'insights':
+      return insights(dataDir, Boolean(v.json), v.days);
     case 'export':
       return exportCommand(dataDir, v.out);
     case 'purge':
@@ -426,6 +435,46 @@ async function events(dataDir: string, json: boolean, limitText: string | undefi
   } finally {
     store.close();
   }
+}
+
+/** `winnow insights`: the dashboard's figures, read straight from the store (works with or without an engine). */
+async function insights(dataDir: string, json: boolean, daysText: string | undefined): Promise<void> {
+  const days = Number(daysText ?? 30);
+  if (!(days > 0) || days > 36500) fail('--days must be a positive number of days', 2);
+  const db = paths(dataDir).db;
+  if (!storeExists(db)) fail(`no store at ${db} yet`, 3);
+  const store = Store.open(db, () => undefined, { readonly: true });
+  let r: InsightsReply;
+  try {
+    r = store.insights({ since: Date.now() - days * 86_400_000, latest: json ? 500 : 200 });
+  } finally {
+    store.close();
+  }
+  if (json) {
+    process.stdout.write(`${JSON.stringify(r, null, 2)}
+`);
+    return;
+  }
+  const pct = (a: number, b: number) => (b > 0 ? `${Math.round((100 * a) / b)}%` : '-');
+  const a = r.acceptance;
+  const sum = (xs: readonly number[]) => xs.reduce((x, y) => x + y, 0);
+  const shown = sum(a.shown);
+  const kept = sum(a.accepted) + sum(a.partial);
+  const lat = r.latency.map((t) => t.totalMs).sort((x, y) => x - y);
+  const q = (p: number) => (lat.length > 0 ? `${Math.round(lat[Math.min(lat.length - 1, Math.floor((p / 100) * lat.length))] ?? 0)} ms` : '-');
+  process.stdout.write(
+    [
+      `completions ${r.totals.completions}`,
+      `events      ${Object.entries(r.totals.events).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}`,
+      `triplets    ${Object.entries(r.totals.triplets).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}${r.totals.tripletsBuiltAt ? ` (built ${new Date(r.totals.tripletsBuiltAt).toISOString().slice(0, 16).replace('T', ' ')})` : ''}`,
+      `last ${days} days: ${shown} suggestions shown, ${kept} kept (${pct(kept, shown)})`,
+      ...a.byLanguage.map((l) => `  ${l.languageId.padEnd(16)} shown ${l.shown}, kept ${l.accepted + l.partial} (${pct(l.accepted + l.partial, l.shown)})`),
+      `by rank     ${a.byRank.map((k) => `${k.rank === MAX_RANK ? `${k.rank}+` : k.rank}: kept ${k.accepted} of ${k.shown} shown`).join('; ') || '-'}`,
+      `latency     last ${lat.length}: p50 ${q(50)}, p90 ${q(90)}`,
+      `execution   ${r.execution.requests} completions ran candidates: ${r.execution.candidatesRan} ran, ${r.execution.candidatesPassed} passed, the pick changed ${r.execution.changedPick} times`,
+      `(queries ${r.queryMs} ms)`,
+    ].join('\n') + '\n',
+  );
 }
 
 /**

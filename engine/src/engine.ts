@@ -12,8 +12,9 @@ import * as fs from 'node:fs';
 import * as zmq from 'zeromq';
 import { acquireLock, defaultEndpoint, paths, readEngineInfo, releaseLock, socketFolderOf } from './discovery';
 import { makePrivate, mkdirp, writeFileAtomic } from './fsutil';
-import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, writeExecFeatures, writeRewardFeatures } from './features';
+import { BUILTIN_VERSION, FEATURE_SET_ID, featurize, withoutExecFeatures, writeExecFeatures, writeRewardFeatures } from './features';
 import { Generators } from './generators';
+import { SamplePacer } from './generators/pacing';
 import type { LogFn } from './log';
 import { postprocess } from './postprocess';
 import {
@@ -22,6 +23,11 @@ import {
   encodeReply,
   PROTOCOL_VERSION,
   validateComplete,
+  validateGenerator,
+  type InsightsReply,
+  type InsightsRequest,
+  type ProbeReply,
+  type ProbeRequest,
   validateEvents,
   type Candidate,
   type CompleteReply,
@@ -94,6 +100,12 @@ export class Engine {
   private readonly router = new zmq.Router({ linger: 0, sendHighWaterMark: 10_000, receiveHighWaterMark: 10_000 });
   private sendChain: Promise<void> = Promise.resolve();
   private readonly generators = new Generators();
+  /** Latency-aware N: what each generator's answers took (generators/pacing.ts). */
+  private readonly pacer = new SamplePacer();
+  /** The `insights` job running now, shared by identical requests. */
+  private insightsRun?: { key: string; reply: Promise<InsightsReply> };
+  /** The pacing key and N of the last completion (for `status`). */
+  private lastPacing?: { key: string; generator: GeneratorConfig; n: number; nAsked: number };
   private readonly startedAt = Date.now();
   private lastActivity = Date.now();
   private requestsServed = 0;
@@ -352,6 +364,20 @@ export class Engine {
           throw new BadRequest(m.startsWith('cannot export') ? m : `cannot export to ${b.out}: ${m}`);
         }
       }
+      case 'insights': {
+        const b = req.body as InsightsRequest;
+        for (const k of ['since', 'bucketMs', 'latest'] as const) {
+          if (b[k] !== undefined && (typeof b[k] !== 'number' || !Number.isFinite(b[k]))) throw new BadRequest(`insights: ${k} must be a number`);
+        }
+        return this.insights(b);
+      }
+      case 'probe': {
+        const b = req.body as ProbeRequest;
+        const problem = validateGenerator(b.generator);
+        if (problem) throw new BadRequest(problem);
+        const timeoutMs = typeof b.timeoutMs === 'number' && b.timeoutMs > 0 ? Math.min(b.timeoutMs, 60_000) : 10_000;
+        return this.probe(b.generator, timeoutMs);
+      }
       case 'train': {
         const b = req.body as TrainRequest;
         if (b.settings !== undefined) {
@@ -433,8 +459,14 @@ export class Engine {
       fn?.topLevel && (req.synthesizeTests ?? 0) > 0
         ? synthesizeTests(generator, { prefix: req.prefix, fn, languageId: req.languageId, samples: Math.min(req.synthesizeTests ?? 0, 20), signal }).then((r) => r.tests)
         : undefined;
-    const { samples, problem } = await generator.sample({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, n: req.n, signal });
+    // Latency-aware N: as many candidates as the generator's measured speed fits in its share of the budget.
+    const paceKey = paceKeyOf(req.generator);
+    const pace = req.fixedN === true ? { n: req.n, reason: 'fixed by the request' } : this.pacer.choose(paceKey, req.n, this.generationBudget(req));
+    const { samples, problem } = await generator.sample({ prefix: req.prefix, suffix: req.suffix, languageId: req.languageId, n: pace.n, signal });
     const t1 = performance.now();
+    // A superseded request's time says nothing; one cut by the budget says the server is at least that slow.
+    if (!cancelled?.aborted && (!problem || problem.code === 'timeout')) this.pacer.observe(paceKey, pace.n, t1 - t0, budget.aborted);
+    this.lastPacing = { key: paceKey, generator: req.generator, n: pace.n, nAsked: req.n };
     const processed = postprocess(samples, req);
     const ids = processed.map((_, i) => `${requestId}:${i}`);
     // The reward model scores alongside execution, within what is left of the budget.
@@ -461,6 +493,7 @@ export class Engine {
       });
       execution = ex.summary;
     }
+    const tExec = performance.now();
     const features = featurize(
       processed.map((c, i) => {
         const execFeatures = ex?.features.get(ids[i] as string);
@@ -481,9 +514,11 @@ export class Engine {
     const ranker = await this.servingRanker();
     const scores = await ranker.score(features, processed.length);
     const width = processed.length > 0 ? features.length / processed.length : 0;
-    const order = processed
-      .map((c, i) => ({ c, i, score: scores[i] ?? 0 }))
-      .sort((a, b) => b.score - a.score || b.c.votes - a.c.votes || a.c.firstSample - b.c.firstSample);
+    const byScore = (s: ArrayLike<number>) =>
+      processed.map((c, i) => ({ c, i, score: s[i] ?? 0 })).sort((a, b) => b.score - a.score || b.c.votes - a.c.votes || a.c.firstSample - b.c.firstSample);
+    const order = byScore(scores);
+    // Whether running the candidates changed the pick: the first candidate without the execution features.
+    const changedPick = ex && ex.summary.ran > 0 && order.length > 1 ? byScore(await ranker.score(withoutExecFeatures(features), processed.length))[0]?.i !== order[0]?.i : false;
     const candidates: Candidate[] = order.map(({ c, i, score }, rank) => {
       const id = ids[i] as string;
       const o = ex?.outcomes.get(id);
@@ -518,8 +553,10 @@ export class Engine {
       candidates,
       rankerVersion: ranker.version,
       device: ranker.device,
-      timings: { generateMs: t1 - t0, rankMs: t2 - t1, totalMs: t2 - t0 },
+      timings: { generateMs: t1 - t0, rankMs: t2 - t1, totalMs: t2 - t0, ...(ex ? { executeMs: tExec - t1 } : {}) },
       sampled: samples.length,
+      nUsed: pace.n,
+      nReason: pace.reason,
       ...(problem ? { problem } : {}),
       ...(this.writer.problem ? { storeProblem: this.writer.problem } : {}),
       ...(execution ? { execution } : {}),
@@ -535,7 +572,11 @@ export class Engine {
         languageId: req.languageId,
         prefix: req.prefix,
         suffix: req.suffix,
-        n: req.n,
+        n: pace.n,
+        nAsked: req.n,
+        trigger: req.trigger === 'manual' ? 'manual' : 'auto',
+        generateMs: t1 - t0,
+        ...(ex ? { executeMs: tExec - t1, exec: { ran: ex.summary.ran, passed: ex.summary.passedAll, changedPick } } : {}),
         backend: req.generator.backend,
         ...(req.generator.model ? { model: req.generator.model } : {}),
         rankerVersion: ranker.version,
@@ -590,6 +631,61 @@ export class Engine {
     return reply;
   }
 
+  /**
+   * The dashboard's aggregates, in a worker thread with a time limit (datasetThread.ts); a
+   * request while the same one runs (several windows' dashboards) shares its answer.
+   */
+  private insights(req: InsightsRequest): Promise<InsightsReply> {
+    const key = JSON.stringify(req);
+    if (this.insightsRun?.key === key) return this.insightsRun.reply;
+    this.writer.flush();
+    const reply = runDatasetJob<InsightsReply>({ kind: 'insights', dbFile: this.store.file, request: req }).catch((e: unknown) => {
+      throw new BadRequest(`cannot read the dashboard's figures: ${(e as Error).message}`);
+    });
+    this.insightsRun = { key, reply };
+    void reply.catch(() => undefined).finally(() => {
+      if (this.insightsRun?.reply === reply) this.insightsRun = undefined;
+    });
+    return reply;
+  }
+
+  /**
+   * The connection test: is the server there, which models does it list, and does it answer a
+   * short completion as the settings ask for it (the same backend, URL and model)?
+   */
+  async probe(g: GeneratorConfig, timeoutMs: number): Promise<ProbeReply> {
+    const started = performance.now();
+    const generator = this.generators.get({ ...g, maxTokens: Math.min(g.maxTokens ?? 256, 24) });
+    const reach = await generator.probe(Math.min(timeoutMs, 3000));
+    const models = reach.models ?? [];
+    const model = g.model || models[0];
+    const base: ProbeReply = { ok: false, backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), models, ...(model ? { model } : {}) };
+    if (!reach.reachable) return { ...base, ...(reach.problem ? { problem: reach.problem } : {}) };
+    const prompt = generator.testPrompt?.() ?? 'def add(a, b):\n    # Return the sum of a and b.\n';
+    const left = Math.round(Math.max(500, timeoutMs - (performance.now() - started)));
+    const t0 = performance.now();
+    const { samples, problem } = await generator.sample({ prefix: prompt, suffix: '', languageId: 'python', n: 1, signal: AbortSignal.timeout(left) });
+    const sampleMs = Math.round(performance.now() - t0);
+    if (problem) {
+      const hint = !g.model && models.length > 0 && problem.code === 'http' ? ` The server lists ${models.slice(0, 5).join(', ')}: set winnow.generator.model to one of them.` : '';
+      return { ...base, sampleMs, problem: { ...problem, message: problem.message + hint } };
+    }
+    const text = samples[0]?.text;
+    if (text === undefined) return { ...base, sampleMs, problem: { code: 'http', message: 'The model server answered with no completion.' } };
+    this.opts.log('info', `connection test: ${g.backend}${g.url && g.backend !== 'recorded' ? ` ${g.url}` : ''} answered in ${sampleMs} ms${model ? ` (model ${model})` : ''}`);
+    return { ...base, ok: true, sampleMs, sample: text.slice(0, 120) };
+  }
+
+  /**
+   * The part of a request's budget generation may take: what is left after the reply's margin,
+   * ranking, the reward model's usual time and, when candidates run, about 40% for execution.
+   */
+  private generationBudget(req: CompleteRequest): number {
+    const reward = this.reward.status();
+    const rewardMs = reward.state === 'ready' ? (reward.p50Ms ?? 0) : 0;
+    return Math.max(10, req.budgetMs - 55 - rewardMs - (req.execute === true ? req.budgetMs * 0.4 : 0));
+  }
+
   /** A developer's test run after an acceptance is also a (one-test) outcome of that candidate. */
   private recordDeveloperTests(events: readonly FeedbackEvent[]): void {
     const rows = events
@@ -632,6 +728,12 @@ export class Engine {
       training: this.trainingStatus(),
       rewardModel: this.reward.status(),
     };
+    const pacing = this.lastPacing;
+    const fit = pacing && this.pacer.fit(pacing.key);
+    if (pacing && fit) {
+      const g0 = pacing.generator;
+      reply.sampling = { backend: g0.backend, ...(g0.url && g0.backend !== 'recorded' ? { url: g0.url } : {}), ...fit, lastN: pacing.n, lastNAsked: pacing.nAsked };
+    }
     const note = this.rewardMismatch(this.ranker);
     if (note) reply.rankerNote = `the built-in ranker serves: ${note}`;
     if (g) {
@@ -732,6 +834,11 @@ function looksLikeEngine(pid: number, dataDir: string): boolean {
     return true;
   }
   return cmdline.includes(' serve') && cmdline.includes(dataDir);
+}
+
+/** One pacing history per generator: its server, model and token limit (prompt length aside). */
+function paceKeyOf(g: GeneratorConfig): string {
+  return JSON.stringify([g.backend, g.url ?? '', g.model ?? '', g.recordedPool ?? '', g.maxTokens ?? 256]);
 }
 
 function readGeneratorState(dataDir: string): GeneratorConfig | undefined {

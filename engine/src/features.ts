@@ -611,6 +611,14 @@ export function writeExecFeatures(f: Float32Array, o: number, x: ExecFeatures): 
   f[o + COL.exec_exception] = x.exception ? 1 : 0;
 }
 
+/** A copy of a row-major feature matrix with every execution column 0: the rows as if nothing had run. */
+export function withoutExecFeatures(f: Float32Array): Float32Array {
+  const out = new Float32Array(f);
+  const cols = FEATURE_NAMES.flatMap((name, i) => (name.startsWith('exec_') ? [i] : []));
+  for (let o = 0; o < out.length; o += NUM_FEATURES) for (const c of cols) out[o + c] = 0;
+  return out;
+}
+
 /** Featurizes candidates into a row-major [n, NUM_FEATURES] matrix. */
 export function featurize(cands: readonly FeatureInput[]): Float32Array {
   const out = new Float32Array(cands.length * NUM_FEATURES);

@@ -52,8 +52,15 @@ export interface CompleteRequest {
   suffix: string;
   languageId: string;
   filePath: string;
-  /** Number of candidates to sample. */
+  /**
+   * Most candidates to sample. The engine asks the generator for as many as its measured speed
+   * fits in the budget (latency-aware N, at least 1, at most `n`) unless `fixedN` is set.
+   */
   n: number;
+  /** Ask for exactly `n` (benchmarks, tests); default false. */
+  fixedN?: boolean;
+  /** `manual`: the user asked (Trigger Inline Suggestion); `auto`: while typing. Stored for the dashboard; default auto. */
+  trigger?: 'auto' | 'manual';
   /** How long the engine may spend in total, in milliseconds. */
   budgetMs: number;
   generator: GeneratorConfig;
@@ -194,9 +201,12 @@ export interface CompleteReply {
   rankerVersion: string;
   device: Device;
   /** `rankMs`: from the samples to the reply: post-processing, execution when asked for, featurizing and scoring. */
-  timings: { generateMs: number; rankMs: number; totalMs: number };
+  timings: { generateMs: number; rankMs: number; totalMs: number; executeMs?: number };
   /** Raw samples received from the generator before post-processing. */
   sampled: number;
+  /** Candidates asked of the generator (latency-aware N), and why that many. */
+  nUsed?: number;
+  nReason?: string;
   problem?: GeneratorProblem;
   /** Set while the store cannot be written (for example a full disk). */
   storeProblem?: string;
@@ -437,6 +447,8 @@ export interface StatusReply {
   rewardModel?: RewardModelStatus;
   /** Set when the active ranker version cannot serve with the reward model in use (then the built-in one serves). */
   rankerNote?: string;
+  /** What the engine learned of the generator's speed (latency-aware N), for the generator of the last completion. */
+  sampling?: SamplingStatus;
 }
 
 export interface EventsRequest {
@@ -523,6 +535,102 @@ export interface PurgeReply {
   events: number;
 }
 
+/**
+ * `insights`: the aggregates the dashboard shows, computed by indexed queries off the serving
+ * loop (engine/src/insights/). Totals are all-time (they match `winnow status`); series cover
+ * [since, until) in buckets of `bucketMs`.
+ */
+export interface InsightsRequest {
+  /** Start of the history, ms since the epoch; default 30 days before now. */
+  since?: number;
+  /** Width of one bucket, ms; default: a day, or an hour when the history is shorter than 3 days. */
+  bucketMs?: number;
+  /** How many of the latest completions to return timings of; default 500, at most 5,000. */
+  latest?: number;
+}
+
+/** Timings of one completion, as the engine measured them (the hop is measured by the server). */
+export interface CompletionTiming {
+  requestId: string;
+  time: number;
+  totalMs: number;
+  generateMs: number;
+  /** Running candidates against tests (0 when execution was off). */
+  executeMs: number;
+  /** Post-processing, reward model, featurizing and the ranker. */
+  scoreMs: number;
+  /** Candidates asked of the generator (latency-aware N), and what the window asked for. */
+  n: number;
+  nAsked: number;
+  /** How the request was made: `auto` (while typing), `manual` (Trigger Inline Suggestion). */
+  trigger: 'auto' | 'manual';
+}
+
+export interface InsightsReply {
+  since: number;
+  until: number;
+  bucketMs: number;
+  /** Start of each bucket, ms since the epoch. */
+  buckets: number[];
+  /** All-time counts. `tripletsBuiltAt`: when the stored triplets were last built (they are rebuilt by training, `triplets` and `export`). */
+  totals: { completions: number; events: Partial<Record<EventKind, number>>; triplets: Record<string, number>; tripletsBuiltAt?: number };
+  /** Per bucket: completions, events by kind, triplets by source (by their completion's time). */
+  growth: { completions: number[]; events: Partial<Record<EventKind, number[]>>; triplets: Record<string, number[]> };
+  acceptance: {
+    /** Per bucket: suggestions shown, accepted whole, partially accepted. */
+    shown: number[];
+    accepted: number[];
+    partial: number[];
+    byLanguage: { languageId: string; shown: number; accepted: number; partial: number }[];
+    /**
+     * By the rank of the candidate: `shown` counts what was displayed at that rank, `accepted`
+     * what was kept (whole or part) at that rank. Rank 0 is the ranker's first pick; a higher
+     * rank was reached by cycling through the suggestions.
+     */
+    byRank: { rank: number; shown: number; accepted: number }[];
+  };
+  /** The latest completions, newest first. */
+  latency: CompletionTiming[];
+  /** Completions whose candidates were run against tests, in the window. */
+  execution: { requests: number; candidatesRan: number; candidatesPassed: number; changedPick: number };
+  /** Time the queries took, ms. */
+  queryMs: number;
+}
+
+/** `probe`: the walkthrough's connection test: reach the server, list its models, ask for one short sample. */
+export interface ProbeRequest {
+  generator: GeneratorConfig;
+  /** Total time allowed, ms; default 10,000. */
+  timeoutMs?: number;
+}
+export interface ProbeReply {
+  ok: boolean;
+  backend: GeneratorBackend;
+  url?: string;
+  /** Models the server lists (/v1/models, /api/tags; the recorded pool's task count for recorded). */
+  models: string[];
+  /** The model a completion will use: winnow.generator.model, else the only or first one listed. */
+  model?: string;
+  /** The test sample: its time and its first characters. */
+  sampleMs?: number;
+  sample?: string;
+  problem?: GeneratorProblem;
+}
+
+/** What the engine learned of a generator's speed (latency-aware N), per generator. */
+export interface SamplingStatus {
+  backend: GeneratorBackend;
+  url?: string;
+  /** Fixed time per request, and the time each extra candidate adds, ms (fitted on the last requests). */
+  overheadMs: number;
+  perSampleMs: number;
+  /** Requests the fit is based on. */
+  observations: number;
+  /** N used by the last completion, and what was asked for. */
+  lastN?: number;
+  lastNAsked?: number;
+}
+
 /** Request type → [request body, reply body]. */
 export interface RequestMap {
   ping: [Record<string, never>, { pong: true; pid: number; protocolVersion: number }];
@@ -544,10 +652,14 @@ export interface RequestMap {
   rankers: [Record<string, never>, RankersReply];
   /** Load and validate the version, switch to it (hot), then record it as active. */
   activate: [ActivateRequest, ActivateReply];
+  /** The dashboard's aggregates (indexed queries in a worker thread, with a time limit). */
+  insights: [InsightsRequest, InsightsReply];
+  /** Try a generator: reachability, its models, one short sample (the walkthrough's connection test). */
+  probe: [ProbeRequest, ProbeReply];
 }
 
 export type RequestType = keyof RequestMap;
-export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge', 'cancel', 'train', 'trainStatus', 'trainCancel', 'rankers', 'activate'];
+export const REQUEST_TYPES: readonly RequestType[] = ['ping', 'complete', 'event', 'status', 'events', 'shutdown', 'triplets', 'export', 'purge', 'cancel', 'train', 'trainStatus', 'trainCancel', 'rankers', 'activate', 'insights', 'probe'];
 
 export type ErrorCode = 'bad_request' | 'internal' | 'unsupported_version' | 'shutting_down';
 

@@ -11,7 +11,8 @@
 import Database from 'better-sqlite3';
 import * as fs from 'node:fs';
 import type { LogFn } from './log';
-import type { EventKind, FeedbackEvent, StoredEvent, TripletRecord } from './protocol';
+import { computeInsights } from './insights/queries';
+import type { EventKind, FeedbackEvent, InsightsReply, InsightsRequest, StoredEvent, TripletRecord } from './protocol';
 import type { EventRow, OutcomeRow, RequestRow, Triplet } from './triplets';
 
 export const MIGRATIONS: readonly string[] = [
@@ -87,6 +88,17 @@ export const MIGRATIONS: readonly string[] = [
    UPDATE candidates SET feature_set = CASE length(features) WHEN 76 THEN 'fs-1' WHEN 112 THEN 'fs-2' END WHERE features IS NOT NULL;`,
   // 4: the reward model whose score is in a candidate's features (its id, engine/src/reward/folder.ts), if any.
   `ALTER TABLE candidates ADD COLUMN reward_model TEXT;`,
+  // 5: what the dashboard shows of each completion: where its time went, the N used (latency-aware)
+  // and asked for, how it was asked, and what execution did; events and triplets by time.
+  `ALTER TABLE requests ADD COLUMN generate_ms REAL;
+   ALTER TABLE requests ADD COLUMN execute_ms REAL;
+   ALTER TABLE requests ADD COLUMN n_asked INTEGER;
+   ALTER TABLE requests ADD COLUMN trigger TEXT;
+   ALTER TABLE requests ADD COLUMN exec_ran INTEGER;
+   ALTER TABLE requests ADD COLUMN exec_passed INTEGER;
+   ALTER TABLE requests ADD COLUMN exec_changed INTEGER;
+   CREATE INDEX events_time ON events(time, kind);
+   CREATE INDEX triplets_request ON triplets(request_id);`,
 ];
 
 /** A triplet with its texts, as exported. */
@@ -106,6 +118,13 @@ export interface RequestRecord {
   sampled: number;
   latencyMs: number;
   problem?: string;
+  /** Where the time went (the rest of latencyMs is scoring), the N asked of the generator's window, how it was asked. */
+  generateMs?: number;
+  executeMs?: number;
+  nAsked?: number;
+  trigger?: 'auto' | 'manual';
+  /** With execution: candidates run to the end, candidates passing every test, whether the outcomes changed the pick. */
+  exec?: { ran: number; passed: number; changedPick: boolean };
   candidates: { id: string; rank: number; text: string; score: number; votes: number; meanLogprob?: number; features?: Float32Array; featureSet?: string; rewardModel?: string }[];
 }
 
@@ -186,8 +205,10 @@ export class Store {
   private get stmts() {
     this.statements ??= {
       request: this.db.prepare(
-        `INSERT INTO requests (id, time, file_path, language_id, prefix, suffix, n, backend, model, ranker_version, sampled, latency_ms, problem)
-         VALUES (@id, @time, @filePath, @languageId, @prefix, @suffix, @n, @backend, @model, @rankerVersion, @sampled, @latencyMs, @problem)`,
+        `INSERT INTO requests (id, time, file_path, language_id, prefix, suffix, n, backend, model, ranker_version, sampled, latency_ms, problem,
+                               generate_ms, execute_ms, n_asked, trigger, exec_ran, exec_passed, exec_changed)
+         VALUES (@id, @time, @filePath, @languageId, @prefix, @suffix, @n, @backend, @model, @rankerVersion, @sampled, @latencyMs, @problem,
+                 @generateMs, @executeMs, @nAsked, @trigger, @execRan, @execPassed, @execChanged)`,
       ),
       candidate: this.db.prepare(
         `INSERT INTO candidates (id, request_id, rank, text, score, votes, mean_logprob, features, feature_set, reward_model)
@@ -220,6 +241,13 @@ export class Store {
           sampled: r.sampled,
           latencyMs: r.latencyMs,
           problem: r.problem ?? null,
+          generateMs: r.generateMs ?? null,
+          executeMs: r.executeMs ?? null,
+          nAsked: r.nAsked ?? null,
+          trigger: r.trigger ?? null,
+          execRan: r.exec?.ran ?? null,
+          execPassed: r.exec?.passed ?? null,
+          execChanged: r.exec ? (r.exec.changedPick ? 1 : 0) : null,
         });
         for (const c of r.candidates) {
           s.candidate.run(
@@ -438,6 +466,11 @@ export class Store {
     })();
     this.db.exec('VACUUM');
     return { requests: before.requests, events: before.events };
+  }
+
+  /** The dashboard's aggregates (insights/queries.ts). */
+  insights(req: InsightsRequest, now?: number): InsightsReply {
+    return computeInsights(this.db, req, now);
   }
 
   counts(): { requests: number; candidates: number; events: number } {

@@ -8,7 +8,8 @@
  */
 import * as fs from 'node:fs';
 import type { GeneratorConfig } from '../protocol';
-import type { Generator, SampleRequest, SampleResult } from './types';
+import * as path from 'node:path';
+import type { Generator, ProbeResult, SampleRequest, SampleResult } from './types';
 import { mulberry32 } from '../random';
 
 export interface PoolEntry {
@@ -142,11 +143,20 @@ export class RecordedGenerator implements Generator {
     return { samples: picks.map((i) => ({ text: alignToCursor(entry, entry.samples[i] ?? '', req.prefix) })) };
   }
 
-  async probe(): Promise<{ reachable: boolean; problem?: { code: 'config'; message: string } }> {
+  /** The first task's prompt: the only kind of prompt a pool answers. */
+  testPrompt(): string | undefined {
+    try {
+      return this.config.recordedPool ? loadPool(this.config.recordedPool)[0]?.prompt : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async probe(): Promise<ProbeResult> {
     try {
       if (!this.config.recordedPool) throw new Error('winnow.generator.recordedPool is not set');
-      loadPool(this.config.recordedPool);
-      return { reachable: true };
+      const pool = loadPool(this.config.recordedPool);
+      return { reachable: true, models: [`${path.basename(this.config.recordedPool)} (${pool.length} recorded tasks)`] };
     } catch (e) {
       return { reachable: false, problem: { code: 'config', message: `Recorded pool unusable: ${(e as Error).message}` } };
     }

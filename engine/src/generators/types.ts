@@ -19,8 +19,10 @@ export interface SampleResult {
 export interface Generator {
   readonly config: GeneratorConfig;
   sample(req: SampleRequest): Promise<SampleResult>;
-  /** Cheap reachability check for status; never throws. */
-  probe(timeoutMs: number): Promise<{ reachable: boolean; problem?: GeneratorProblem }>;
+  /** Cheap reachability check for status, with the models the server lists when it lists them; never throws. */
+  probe(timeoutMs: number): Promise<ProbeResult>;
+  /** A prompt the backend can answer, for the connection test (the recorded backend answers only its own tasks). */
+  testPrompt?(): string | undefined;
 }
 
 /** Turns a fetch failure into a problem the user can act on. */
@@ -87,13 +89,36 @@ export function joinUrl(base: string, pathWithV1: string): string {
   return b + pathWithV1;
 }
 
-export async function probeHttp(url: string, timeoutMs: number): Promise<{ reachable: boolean; problem?: GeneratorProblem }> {
+export interface ProbeResult {
+  reachable: boolean;
+  /** Model names the server listed (empty when it lists none or its answer was not a list). */
+  models?: string[];
+  problem?: GeneratorProblem;
+}
+
+/**
+ * GETs a model server's list of models (`/v1/models`: `data[].id`; Ollama's `/api/tags`:
+ * `models[].name`). Any answer means reachable; a list that cannot be read gives no models.
+ */
+export async function probeHttp(url: string, timeoutMs: number): Promise<ProbeResult> {
   const signal = AbortSignal.timeout(timeoutMs);
+  let res: Response;
   try {
-    const res = await fetch(url, { signal });
-    await res.body?.cancel();
-    return { reachable: true };
+    res = await fetch(url, { signal });
   } catch (e) {
     return { reachable: false, problem: problemFromError(e, url, signal) };
+  }
+  try {
+    if (!res.ok) throw new Error(`HTTP ${res.status}`);
+    const json = await readJsonObject(res, url, 'a list of models');
+    const list = Array.isArray(json.data) ? json.data : Array.isArray(json.models) ? json.models : [];
+    const models = list
+      .map((m: unknown) => (typeof m === 'object' && m !== null ? ((m as { id?: unknown; name?: unknown }).id ?? (m as { name?: unknown }).name) : undefined))
+      .filter((m: unknown): m is string => typeof m === 'string' && m.length > 0 && m.length <= 256)
+      .slice(0, 100);
+    return { reachable: true, models };
+  } catch {
+    await res.body?.cancel().catch(() => undefined);
+    return { reachable: true, models: [] };
   }
 }
