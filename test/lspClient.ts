@@ -23,7 +23,10 @@ export interface TestServer {
   logs: string[];
   settings: Record<string, unknown>;
   open(uri: string, languageId: string, text: string): Promise<void>;
-  complete(uri: string, line: number, character: number): Promise<InlineCompletionItem[]>;
+  /** An inline completion request; `manual`: as "Trigger Inline Suggestion" sends it (default: automatic, as while typing). */
+  complete(uri: string, line: number, character: number, options?: { manual?: boolean }): Promise<InlineCompletionItem[]>;
+  /** Replaces a document's whole text (a full-content change). */
+  change(uri: string, text: string): Promise<void>;
   feedback(p: FeedbackParams): Promise<void>;
   waitForStatus(what: string, pred: (s: StatusParams) => boolean, timeoutMs?: number, from?: number): Promise<StatusParams>;
   close(): Promise<void>;
@@ -92,14 +95,16 @@ export async function startServer(dataDir: string, settings: Record<string, unkn
       void conn.sendNotification('workspace/didChangeConfiguration', { settings: null });
     },
     open: (uri, languageId, text) => conn.sendNotification('textDocument/didOpen', { textDocument: { uri, languageId, version: ++version, text } }),
-    async complete(uri, line, character) {
+    async complete(uri, line, character, options = {}) {
       const r = (await conn.sendRequest(InlineCompletionRequest.type, {
         textDocument: { uri },
         position: { line, character },
-        context: { triggerKind: 1 },
+        // LSP 3.18 InlineCompletionTriggerKind: Invoked = 1, Automatic = 2.
+        context: { triggerKind: options.manual ? 1 : 2 },
       })) as InlineCompletionList | InlineCompletionItem[] | null;
       return r === null ? [] : Array.isArray(r) ? r : r.items;
     },
+    change: (uri, text) => conn.sendNotification('textDocument/didChange', { textDocument: { uri, version: ++version }, contentChanges: [{ text }] }),
     feedback: (p) => conn.sendNotification(FeedbackNotification, p),
     waitForStatus: (what, pred, timeoutMs = 20_000, from = 0) =>
       waitFor(`status: ${what} (seen: ${JSON.stringify(statuses.map((s) => s.state))}; logs: ${logs.slice(-5).join(' | ')})`, () => statuses.slice(from).find(pred), timeoutMs),

@@ -736,7 +736,7 @@ export class Engine {
     }
     const note = this.rewardMismatch(this.ranker);
     if (note) reply.rankerNote = `the built-in ranker serves: ${note}`;
-    if (g) {
+    if (g && req.probe !== false) {
       const probe = await this.generators.get(g).probe(1500);
       reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
     }
@@ -754,6 +754,7 @@ export class Engine {
     let liveMB = 0;
     let readProblem: string | undefined;
     try {
+      this.writer.flush(); // the counts include what is queued (the dashboard compares them with its figures)
       counts = this.store.counts();
       liveMB = Math.round((this.store.liveBytes() / 1048576) * 10) / 10;
     } catch (e) {

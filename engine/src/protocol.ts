@@ -412,6 +412,8 @@ export interface ActivateReply {
 export interface StatusRequest {
   /** When given, also probe this generator's reachability. */
   generator?: GeneratorConfig;
+  /** false: do not probe any generator (the dashboard asks every few seconds); default true. */
+  probe?: boolean;
   /** The user's reward model settings, as with `complete`: a window tells the engine of a change at once. */
   rewardModel?: RewardModelSettings;
 }

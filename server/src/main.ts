@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import {
   createConnection,
   ErrorCodes,
+  InlineCompletionTriggerKind,
   ProposedFeatures,
   ResponseError,
   TextDocuments,
@@ -21,6 +22,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ProtocolError, type CompleteReply, type FeedbackEvent, type GeneratorConfig, type RequestMap, type RequestType, type StatusReply } from '../../engine/src/protocol';
 import { CancelledError } from '../../engine/src/client';
+import { CompletionCache } from './completionCache';
 import { buildContext, filePathOf } from './context';
 import { Debouncer } from './debounce';
 import { isExcluded } from './exclude';
@@ -31,6 +33,8 @@ import { engineFailureText, engineTrainingSettings, rankersFrom, trainStatusFrom
 import {
   ACCEPT_COMMAND,
   ActivateRequest,
+  DashboardRequest,
+  TestConnectionRequest,
   EngineStatusRequest,
   ExportDatasetRequest,
   PurgeDatasetRequest,
@@ -49,6 +53,11 @@ import {
   type RewardModelSettings,
   type RewardModelView,
   type ActivateParams,
+  type DashboardParams,
+  type DashboardResult,
+  type DashboardTiming,
+  type TestConnectionParams,
+  type TestConnectionResult,
   type ActivateResult,
   type EngineStatusResult,
   type ExportDatasetParams,
@@ -73,6 +82,15 @@ import {
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
 const debouncer = new Debouncer();
+/** Candidates already answered, for type-ahead and repeated requests (./completionCache.ts). */
+const cache = new CompletionCache<ItemRef>();
+/** Requests answered from the cache and by the engine, since the server started (the dashboard shows them). */
+const cacheCounts = { typeahead: 0, recent: 0, engine: 0 };
+/** The hop (server ⇄ engine: the round trip less the engine's own time) of this window's last completions, by request id. */
+const hops = new Map<string, number>();
+const MAX_HOPS = 1000;
+/** A manual request (Trigger Inline Suggestion) may take this many times the latency budget: the user is waiting for it. */
+const MANUAL_BUDGET_FACTOR = 2;
 const settingsCache = new Map<string, Promise<WinnowSettings>>();
 let trainingCache: Promise<TrainingSettings> | undefined;
 let rewardCache: Promise<RewardModelSettings> | undefined;
@@ -153,6 +171,7 @@ connection.onInitialized(() => {
 
 connection.onDidChangeConfiguration(() => {
   settingsCache.clear();
+  cache.clear(); // candidates of another model server or setting are not reused
   trainingCache = undefined;
   rewardCache = undefined;
   datasetCapCache = undefined;
@@ -241,9 +260,23 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   if (!doc || !host) return null;
   const settings = await settingsFor(doc.uri);
   if (!settings.enabled) return null;
-  const ticket = debouncer.enter(doc.uri, settings.debounceMs, () => token.isCancellationRequested);
+  const text = doc.getText();
+  const offset = doc.offsetAt(params.position);
+  // The user asked (Trigger Inline Suggestion): more candidates, a longer budget, no cache, no debounce.
+  const manual = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+  if (!manual) {
+    const hit = cache.lookup(doc.uri, text, offset, Date.now());
+    if (hit) {
+      debouncer.forget(doc.uri); // an older request still waiting is stale now
+      cacheCounts[hit.kind] += 1;
+      log(`answered from the cache (${hit.kind === 'typeahead' ? `type-ahead, ${hit.typed.length} characters typed` : 'same context as a recent request'}): ${hit.candidates.length} candidates, no engine request`);
+      const range = { start: doc.positionAt(hit.anchor), end: params.position };
+      return { items: hit.candidates.map((c) => itemOf(c.text, { ...c.ref, of: hit.candidates.length, reused: hit.kind }, range)) };
+    }
+  }
+  const ticket = debouncer.enter(doc.uri, manual ? 0 : settings.debounceMs, () => token.isCancellationRequested);
   if (!(await ticket.ready)) return null;
-  const built = buildContext(doc.getText(), doc.offsetAt(params.position), doc.languageId, doc.uri);
+  const built = buildContext(text, offset, doc.languageId, doc.uri);
   if (!built.ok) {
     log(`no completion for ${doc.uri}: ${built.reason}`);
     return null;
@@ -274,13 +307,16 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   const training = engineTrainingSettings(await trainingSettings());
   const rewardModel = await rewardModelSettings();
   let reply: CompleteReply;
+  const budgetMs = manual ? settings.latencyBudgetMs * MANUAL_BUDGET_FACTOR : settings.latencyBudgetMs;
+  const sent = performance.now();
   try {
     reply = await host.request(
       'complete',
       {
         ...built.context,
-        n: settings.candidates,
-        budgetMs: settings.latencyBudgetMs,
+        n: manual ? Math.max(settings.manualCandidates, settings.candidates) : settings.candidates,
+        trigger: manual ? 'manual' : 'auto',
+        budgetMs,
         generator,
         // Whether to record this workspace's completions is the workspace's call; the shared store's cap is the user's.
         dataset: { enabled: settings.dataset.enabled, maxSizeMB: await datasetCapMB() },
@@ -290,7 +326,7 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
         ...(relatedTests.length > 0 ? { relatedTests } : {}),
         ...(execute && settings.synthesizeTests > 0 ? { synthesizeTests: settings.synthesizeTests } : {}),
       },
-      settings.latencyBudgetMs + 250,
+      budgetMs + 250,
       // A newer request for the same document, or VS Code cancelling, cancels it in the engine too.
       AbortSignal.any([ticket.signal, abortedBy(token)]),
     );
@@ -298,6 +334,9 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     if (!(e instanceof NotReadyError) && !(e instanceof CancelledError)) log(`completion failed: ${(e as Error).message}`);
     return null;
   }
+  cacheCounts.engine += 1;
+  hops.set(reply.requestId, Math.max(0, performance.now() - sent - reply.timings.totalMs));
+  if (hops.size > MAX_HOPS) hops.delete(hops.keys().next().value as string);
   if (!settings.dataset.enabled) {
     notCollected.add(reply.requestId);
     if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
@@ -315,16 +354,16 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   if (token.isCancellationRequested || ticket.superseded) return null;
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);
-  const items: InlineCompletionItem[] = reply.candidates.map((c) => {
-    const ref: ItemRef = { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of, rankerVersion: reply.rankerVersion, latencyMs };
-    return {
-      insertText: c.text,
-      range: { start: params.position, end: params.position },
-      command: { title: 'Winnow: accepted', command: ACCEPT_COMMAND, arguments: [ref] },
-    };
-  });
-  return { items };
+  const answered = reply.candidates.map((c) => ({ text: c.text, ref: { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of, rankerVersion: reply.rankerVersion, latencyMs } satisfies ItemRef }));
+  cache.remember(doc.uri, text, offset, answered, Date.now());
+  const range = { start: params.position, end: params.position };
+  return { items: answered.map((c) => itemOf(c.text, c.ref, range)) };
 });
+
+/** An inline completion item; accepting it runs the client's accept command with its ref. */
+function itemOf(insertText: string, ref: ItemRef, range: InlineCompletionItem['range']): InlineCompletionItem {
+  return { insertText, ...(range ? { range } : {}), command: { title: 'Winnow: accepted', command: ACCEPT_COMMAND, arguments: [ref] } };
+}
 
 /** An AbortSignal that follows an LSP cancellation token. */
 function abortedBy(token: { isCancellationRequested: boolean; onCancellationRequested: (f: () => void) => unknown }): AbortSignal {
@@ -513,7 +552,68 @@ connection.onRequest(PurgeDatasetRequest, async (): Promise<PurgeDatasetResult> 
   return host.request('purge', { confirm: true }, 120_000);
 });
 
-documents.onDidClose((e) => debouncer.forget(e.document.uri));
+// ---------------------------------------------------------------------------------------
+// The dashboard and the connection test.
+
+/** The window's `winnow` settings (no resource: what the user and the workspace set). */
+function windowSettings(): Promise<WinnowSettings> {
+  return connection.workspace.getConfiguration({ section: 'winnow' }).then(settingsFrom, () => settingsFrom(undefined));
+}
+
+const DAY_MS = 86_400_000;
+
+connection.onRequest(DashboardRequest, async (p: DashboardParams | undefined): Promise<DashboardResult> => {
+  const s = await windowSettings();
+  const base: DashboardResult = {
+    time: Date.now(),
+    state: host?.state ?? 'down',
+    settings: { latencyBudgetMs: s.latencyBudgetMs, candidates: s.candidates, manualCandidates: s.manualCandidates },
+    cache: { ...cacheCounts },
+  };
+  if (!host || host.state !== 'ready') return { ...base, message: lastStatus.message ?? `the engine is ${host?.state ?? 'not started'}` };
+  const days = typeof p?.days === 'number' && p.days > 0 ? Math.min(p.days, 3650) : 30;
+  // Rounded to the minute, so that several windows' dashboards share one run of the queries.
+  const since = Math.floor((Date.now() - days * DAY_MS) / 60_000) * 60_000;
+  const [status, insights, rankers, training] = await Promise.allSettled([
+    host.request('status', { probe: false }, 4000),
+    host.request('insights', { since }, 20_000),
+    host.request('rankers', {}, 5000),
+    host.request('trainStatus', {}, 5000),
+  ]);
+  const failed = [status, insights, rankers, training].find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const result: DashboardResult = { ...base };
+  if (failed) result.message = (failed.reason as Error).message;
+  if (status.status === 'fulfilled') {
+    result.engine = status.value;
+    if (status.value.sampling) result.sampling = status.value.sampling;
+  }
+  if (insights.status === 'fulfilled') {
+    const latency: DashboardTiming[] = insights.value.latency.map((t) => {
+      const hopMs = hops.get(t.requestId);
+      return hopMs === undefined ? t : { ...t, hopMs };
+    });
+    result.insights = { ...insights.value, latency };
+  }
+  if (rankers.status === 'fulfilled') result.rankers = rankersFrom(rankers.value);
+  if (training.status === 'fulfilled') result.training = trainStatusFrom(training.value);
+  return result;
+});
+
+connection.onRequest(TestConnectionRequest, async (p: TestConnectionParams | undefined): Promise<TestConnectionResult> => {
+  const settings = typeof p?.uri === 'string' ? await settingsFor(p.uri) : await windowSettings();
+  const generator = generatorOf(settings);
+  // The walkthrough may run this before any completion started the engine.
+  if (host && host.state !== 'ready') await host.start();
+  const r = await relay('test the connection to the model server', 'probe', { generator, timeoutMs: 15_000 }, 20_000);
+  log(`connection test: ${r.ok ? `${r.backend} ${r.url ?? ''} answered in ${r.sampleMs} ms${r.model ? ` (model ${r.model})` : ''}` : `failed: ${r.problem?.message ?? 'no answer'}`}`);
+  if (r.ok) lastGenerator = generator;
+  return r;
+});
+
+documents.onDidClose((e) => {
+  debouncer.forget(e.document.uri);
+  cache.forget(e.document.uri);
+});
 
 connection.onShutdown(() => {
   if (trainingWatch) clearInterval(trainingWatch);

@@ -16,6 +16,8 @@
  * - `winnow/exportDataset` request, client → server: write the training triplets as JSONL.
  * - `winnow/purgeDataset`  request, client → server: delete everything stored (the client confirms first).
  * - `winnow/workspaceTrust` notification, client → server: the workspace's trust changed.
+ * - `winnow/dashboard`     request, client → server: everything the dashboard shows, in one reply (version 3).
+ * - `winnow/testConnection` request, client → server: try the model server the settings name (version 3).
  *
  * Each inline completion item the server returns carries a `command` whose id is
  * {@link ACCEPT_COMMAND} and whose single argument is an {@link ItemRef}; VS Code runs it when
@@ -29,10 +31,15 @@
  * `winnow/status` and `winnow/engineStatus` gain `training`; later, `rewardModel` and
  * `rankerNote` (optional fields: a side without them ignores them).
  *
+ * Version 3: `winnow/dashboard` and `winnow/testConnection`; items reused without asking the
+ * engine (type-ahead, a repeated request) carry `reused` in their {@link ItemRef}.
+ *
  * This module must stay free of Node and VS Code imports: the client bundles it too.
  */
 
-export const LSP_EXTENSION_VERSION = 2;
+import type { CompletionTiming, InsightsReply, ProbeReply, SamplingStatus } from '../../engine/src/protocol';
+
+export const LSP_EXTENSION_VERSION = 3;
 
 /** VS Code command id the server puts on every item; registered by the client. */
 export const ACCEPT_COMMAND = 'winnow.didAcceptCompletion';
@@ -48,6 +55,8 @@ export interface ItemRef {
   rankerVersion?: string;
   /** Milliseconds from the server receiving the request to answering it. */
   latencyMs?: number;
+  /** Set when the server answered from its cache: `typeahead` (the user typed the start of the shown suggestion), `recent` (the same context as a recent request). */
+  reused?: 'typeahead' | 'recent';
 }
 
 export type EngineState = 'starting' | 'ready' | 'restarting' | 'down';
@@ -317,6 +326,8 @@ export interface WinnowSettings {
     maxTokens: number;
   };
   candidates: number;
+  /** winnow.candidatesManual: most candidates when the user asks (Trigger Inline Suggestion). */
+  manualCandidates: number;
   latencyBudgetMs: number;
   debounceMs: number;
   dataset: { enabled: boolean; maxSizeMB: number };
@@ -395,6 +406,7 @@ export const DEFAULT_SETTINGS: WinnowSettings = {
   enabled: true,
   generator: { backend: 'openai', url: 'http://127.0.0.1:8080', model: '', recordedPool: '', temperature: 0.8, maxTokens: 256 },
   candidates: 8,
+  manualCandidates: 16,
   latencyBudgetMs: 1500,
   debounceMs: 75,
   dataset: { enabled: true, maxSizeMB: 512 },
@@ -431,6 +443,7 @@ export function settingsFrom(raw: unknown): WinnowSettings {
       maxTokens: Math.round(num(pick(g.maxTokens, r['generator.maxTokens']), d.generator.maxTokens, 1, 4096)),
     },
     candidates: Math.round(num(r.candidates, d.candidates, 1, 64)),
+    manualCandidates: Math.round(num(r.candidatesManual, d.manualCandidates, 1, 64)),
     latencyBudgetMs: num(r.latencyBudgetMs, d.latencyBudgetMs, 50, 60_000),
     debounceMs: num(r.debounceMs, d.debounceMs, 0, 2000),
     dataset: {
@@ -450,3 +463,42 @@ function flatTraining(r: Record<string, unknown>): Record<string, unknown> {
   for (const k of Object.keys(DEFAULT_TRAINING_SETTINGS)) if (r[`training.${k}`] !== undefined) out[k] = r[`training.${k}`];
   return out;
 }
+
+// ---------------------------------------------------------------------------------------
+// Dashboard and first run (version 3).
+
+export interface DashboardParams {
+  /** Days of history for the series; default 30. */
+  days?: number;
+}
+
+/** One completion's timings with the hop (server ⇄ engine) this window measured, when it sent it. */
+export type DashboardTiming = CompletionTiming & { hopMs?: number };
+
+/** Everything the dashboard shows. Parts the engine could not give are absent, with `message` saying why. */
+export interface DashboardResult {
+  /** Milliseconds since the epoch. */
+  time: number;
+  state: EngineState;
+  message?: string;
+  /** The engine's status (device, reward model, store, generator), when it answered. */
+  engine?: EngineStatusResult['engine'];
+  insights?: Omit<InsightsReply, 'latency'> & { latency: DashboardTiming[] };
+  rankers?: RankersResult;
+  training?: TrainStatusResult;
+  /** What the engine learned of the generator's speed (latency-aware N). */
+  sampling?: SamplingStatus;
+  /** The settings the figures are read against. */
+  settings: { latencyBudgetMs: number; candidates: number; manualCandidates: number };
+  /** This window's completion cache: requests answered without the engine. */
+  cache: { typeahead: number; recent: number; engine: number };
+}
+export const DashboardRequest = 'winnow/dashboard';
+
+export interface TestConnectionParams {
+  /** A document whose settings to use (its workspace folder's); default: the window's. */
+  uri?: string;
+}
+/** The engine's probe of the configured generator (engine/src/protocol.ts ProbeReply). */
+export type TestConnectionResult = ProbeReply;
+export const TestConnectionRequest = 'winnow/testConnection';

@@ -60,9 +60,9 @@ test('insights: totals, growth by day, acceptance by language and rank, latency,
       ],
     );
     store.replaceTriplets([
-      { requestId: 'a', promptHash: 'h', chosenId: 'a:0', rejectedId: 'a:1', source: 'accepted_vs_shown', pairing: 'same', weight: 1, split: 'train', editDistance: 3 },
-      { requestId: 'c', promptHash: 'h2', chosenId: 'c:1', rejectedId: 'c:0', source: 'pass_rate', pairing: 'same', weight: 1, split: 'train', editDistance: 3 },
-    ] as Parameters<Store['replaceTriplets']>[0]);
+      { requestId: 'a', promptHash: 'h', chosenId: 'a:0', rejectedId: 'a:1', source: 'accepted_vs_shown', pairing: 'all', weight: 1, split: 'train', editDistance: 3 },
+      { requestId: 'c', promptHash: 'h2', chosenId: 'c:1', rejectedId: 'c:0', source: 'pass_rate', pairing: 'all', weight: 1, split: 'train', editDistance: 3 },
+    ]);
 
     const r = store.insights({ since: T0, bucketMs: DAY }, T0 + 2 * DAY);
     assert.deepEqual(r.buckets, [T0, T0 + DAY]);

@@ -59,7 +59,7 @@ class Harness {
     return d;
   }
 
-  private push(events: FeedbackParams[]): FeedbackParams[] {
+  push(events: FeedbackParams[]): FeedbackParams[] {
     this.events.push(...events);
     return events;
   }
@@ -346,6 +346,26 @@ describe('accepted (Tab) and survival', () => {
     assert.deepEqual(h.kinds(), ['shown@r1:0', 'accepted@r1:0']);
     h.advance(30_000);
     assert.equal(byKind(h, 'survival')[0]!.data!.fraction, 1);
+  });
+
+  test('type-ahead: the server answering the same suggestion again at its anchor keeps it (what was typed through still counts)', () => {
+    const h = new Harness();
+    const anchor = h.cursor;
+    const [a] = h.list([A, B]);
+    for (const ch of 'return a') {
+      assert.deepEqual(h.type(ch), []);
+      // What the language server's cache answers: the same refs, anchored where they were, the typed text in the range.
+      h.push(
+        h.t.list(
+          { doc: h.doc.key, anchor, initial: h.doc.text.slice(anchor, h.cursor), cursor: h.cursor, inIndent: true, items: [{ ref: { ...a!, reused: 'typeahead' }, text: A }], displayable: true, trigger: 'automatic' },
+          h.now,
+        ),
+      );
+    }
+    assert.equal(h.t.current?.ref.candidateId, a!.candidateId);
+    h.type('X'); // diverges: the 8 characters typed through were kept
+    assert.deepEqual(h.kinds(), ['shown@r1:0', 'partially_accepted:typed@r1:0', 'rejected:typed_over@r1:0']);
+    assert.equal(byKind(h, 'partially_accepted')[0]!.data!.acceptedChars, 8);
   });
 
   test('a duplicate accept command is ignored; so is a dismiss after the end', () => {

@@ -158,6 +158,12 @@ interface Region {
   closedText?: string;
 }
 
+/** Whether a new list shows the active suggestion again: the same candidate first, at the same anchor, in the same document. */
+function continues(s: Active, input: ListInput): boolean {
+  const first = input.items.find((i) => i.text.length > 0);
+  return input.displayable && s.doc === input.doc && s.start === input.anchor && first?.ref.candidateId === s.cand.ref.candidateId && first.text === s.cand.text;
+}
+
 /** A set that forgets its oldest entries past `max`. */
 class BoundedSet {
   private readonly set = new Set<string>();
@@ -227,6 +233,10 @@ export class FeedbackTracker {
         // VS Code puts the suggestion it shows first in the new list (after a partial accept,
         // an undo or a redo), so it stays on screen.
         s.preserveNext = false;
+        return out;
+      } else if (continues(s, input) && ghostVisible(s.typed, s.cursor - s.start, s.cand.text, s.inIndent)) {
+        // The server answered the same suggestion again as the user typed into it (type-ahead,
+        // anchored where it was): the same suggestion stays on screen.
         return out;
       } else this.end(out, now, undefined);
     }
