@@ -27,6 +27,7 @@ import { runBench } from './bench/humaneval';
 import { simulateUserCommand } from './bench/simulateCommand';
 import { exportTriplets, listTriplets } from './dataset';
 import { MAX_RANK } from './insights/queries';
+import { runInsightsThread } from './insights/thread';
 import type { InsightsReply } from './protocol';
 import { AlreadyRunningError, Engine, ENGINE_VERSION } from './engine';
 import { ensureEngine, EXIT_ALREADY_RUNNING, findEngine } from './launcher';
@@ -124,6 +125,11 @@ async function main(argv: string[]): Promise<void> {
   if (command === 'dataset-worker') {
     // Internal: a triplets or export job's worker thread (started by the engine).
     runDatasetThread();
+    return;
+  }
+  if (command === 'insights-worker') {
+    // Internal: the dashboard queries' worker thread (started by the engine).
+    runInsightsThread();
     return;
   }
   if (command === 'reward-worker') {

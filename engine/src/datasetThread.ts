@@ -1,46 +1,40 @@
 /**
- * `triplets`, `export` and `insights` run off the serving loop: building the triplets reads
- * the whole store, writing them goes to a path a client chose, and the dashboard's aggregates
- * scan the window it shows; so each job runs in a worker thread of its own (the engine bundle
- * with the argument `dataset-worker`), on its own SQLite connection, with a time limit; past
- * it the thread is ended and the request fails with that reason. The loop keeps answering
- * every window meanwhile. `insights` has its own lane, so that a dashboard never waits behind
- * an export.
+ * `triplets` and `export` run off the serving loop: building the triplets reads the whole
+ * store and writing them goes to a path a client chose, so each job runs in a worker thread
+ * of its own (the engine bundle with the argument `dataset-worker`), on its own SQLite
+ * connection, with a time limit; past it the thread is ended and the request fails with that
+ * reason. The loop keeps answering every window meanwhile.
  */
 
 import { engineBundle } from './bundle';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { exportTriplets, listTriplets } from './dataset';
-import type { InsightsRequest } from './protocol';
 import { Store } from './store';
 
-export type DatasetJob =
-  | { kind: 'triplets'; dbFile: string; limit: number }
-  | { kind: 'export'; dbFile: string; out: string }
-  | { kind: 'insights'; dbFile: string; request: InsightsRequest };
+export type DatasetJob = { kind: 'triplets'; dbFile: string; limit: number } | { kind: 'export'; dbFile: string; out: string };
 
 type Result = { ok: true; value: unknown } | { ok: false; message: string };
 
 /** Time limits: a job past them is ended. */
-export const DATASET_TIME_LIMIT_MS: Record<DatasetJob['kind'], number> = { triplets: 2 * 60_000, export: 10 * 60_000, insights: 15_000 };
+export const DATASET_TIME_LIMIT_MS: Record<DatasetJob['kind'], number> = { triplets: 2 * 60_000, export: 10 * 60_000 };
 
-/** Jobs of a lane run one at a time (each thread holds a V8 heap and reads the store); at most this many wait. */
+/** Jobs run one at a time (each thread holds a V8 heap and reads the whole store); at most this many wait. */
 export const MAX_WAITING_JOBS = 4;
-const lanes = { dataset: { chain: Promise.resolve() as Promise<unknown>, waiting: 0 }, insights: { chain: Promise.resolve() as Promise<unknown>, waiting: 0 } };
+let chain: Promise<unknown> = Promise.resolve();
+let waiting = 0;
 
 /**
- * Runs a job in a worker thread, after the jobs of its lane before it; rejects with the job's
- * error, when it runs past `timeoutMs`, or at once when {@link MAX_WAITING_JOBS} are already waiting.
+ * Runs a job in a worker thread, after the jobs before it; rejects with the job's error, when it
+ * runs past `timeoutMs`, or at once when {@link MAX_WAITING_JOBS} are already waiting.
  */
 export function runDatasetJob<T>(job: DatasetJob, timeoutMs = DATASET_TIME_LIMIT_MS[job.kind]): Promise<T> {
-  const lane = job.kind === 'insights' ? lanes.insights : lanes.dataset;
-  if (lane.waiting >= MAX_WAITING_JOBS) return Promise.reject(new Error(`busy: ${lane.waiting} ${job.kind === 'insights' ? 'insights' : 'triplets or export'} jobs are waiting already; try again when they end`));
-  lane.waiting++;
-  const run = lane.chain.then(
+  if (waiting >= MAX_WAITING_JOBS) return Promise.reject(new Error(`busy: ${waiting} triplets or export jobs are waiting already; try again when they end`));
+  waiting++;
+  const run = chain.then(
     () => runNow<T>(job, timeoutMs),
     () => runNow<T>(job, timeoutMs),
   );
-  lane.chain = run.catch(() => undefined).finally(() => lane.waiting--);
+  chain = run.catch(() => undefined).finally(() => waiting--);
   return run;
 }
 
@@ -73,7 +67,7 @@ export function runDatasetThread(): void {
   let result: Result;
   try {
     store = Store.open(job.dbFile, () => undefined, { existing: true });
-    result = { ok: true, value: job.kind === 'triplets' ? listTriplets(store, job.limit) : job.kind === 'export' ? exportTriplets(store, job.out) : store.insights(job.request) };
+    result = { ok: true, value: job.kind === 'triplets' ? listTriplets(store, job.limit) : exportTriplets(store, job.out) };
   } catch (e) {
     result = { ok: false, message: (e as Error).message };
   } finally {

@@ -56,6 +56,7 @@ import {
 import { loadActiveRanker, Ranker, RankerLoadError } from './ranker/ranker';
 import { RankerRegistry } from './ranker/registry';
 import { RewardService } from './reward/service';
+import { InsightsThread } from './insights/thread';
 import { TrainingSupervisor } from './training/supervisor';
 import type { exportTriplets, listTriplets } from './dataset';
 import { runDatasetJob } from './datasetThread';
@@ -102,7 +103,9 @@ export class Engine {
   private readonly generators = new Generators();
   /** Latency-aware N: what each generator's answers took (generators/pacing.ts). */
   private readonly pacer = new SamplePacer();
-  /** The `insights` job running now, shared by identical requests. */
+  /** The dashboard's queries run there (started at the first request, ended when idle). */
+  private readonly insightsThread: InsightsThread;
+  /** The `insights` request running now, shared by identical requests. */
   private insightsRun?: { key: string; reply: Promise<InsightsReply> };
   /** The pacing key and N of the last completion (for `status`). */
   private lastPacing?: { key: string; generator: GeneratorConfig; n: number; nAsked: number };
@@ -134,6 +137,7 @@ export class Engine {
     private readonly store: Store,
     private ranker: Ranker,
   ) {
+    this.insightsThread = new InsightsThread(store.file);
     this.writer = new StoreWriter(store, opts.log, { ...(opts.storeMemoryCap ? { memoryCap: opts.storeMemoryCap } : {}) });
     this.registry = new RankerRegistry(opts.dataDir);
     this.reward = new RewardService(opts.dataDir, opts.device, opts.log, opts.rewardMaxBytes);
@@ -632,14 +636,14 @@ export class Engine {
   }
 
   /**
-   * The dashboard's aggregates, in a worker thread with a time limit (datasetThread.ts); a
+   * The dashboard's aggregates, in their worker thread with a time limit (insights/thread.ts); a
    * request while the same one runs (several windows' dashboards) shares its answer.
    */
   private insights(req: InsightsRequest): Promise<InsightsReply> {
     const key = JSON.stringify(req);
     if (this.insightsRun?.key === key) return this.insightsRun.reply;
     this.writer.flush();
-    const reply = runDatasetJob<InsightsReply>({ kind: 'insights', dbFile: this.store.file, request: req }).catch((e: unknown) => {
+    const reply = this.insightsThread.run(req).catch((e: unknown) => {
       throw new BadRequest(`cannot read the dashboard's figures: ${(e as Error).message}`);
     });
     this.insightsRun = { key, reply };
@@ -808,6 +812,7 @@ export class Engine {
     await this.ranker.dispose();
     if (this.builtin) await (await this.builtin.catch(() => undefined))?.dispose();
     await this.reward.dispose();
+    this.insightsThread.end();
     this.writer.flush();
     if (this.writer.heldCount > 0) this.opts.log('error', `stopping with ${this.writer.heldCount} records the store could not take: they are lost`);
     this.store.close();

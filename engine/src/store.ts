@@ -97,7 +97,7 @@ export const MIGRATIONS: readonly string[] = [
    ALTER TABLE requests ADD COLUMN exec_ran INTEGER;
    ALTER TABLE requests ADD COLUMN exec_passed INTEGER;
    ALTER TABLE requests ADD COLUMN exec_changed INTEGER;
-   CREATE INDEX events_time ON events(time, kind);
+   CREATE INDEX events_kind ON events(kind, time, rank, request_id);
    CREATE INDEX triplets_request ON triplets(request_id);`,
 ];
 

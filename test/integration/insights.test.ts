@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { test } from 'node:test';
 import { nullLog } from '../../engine/src/log';
 import type { FeedbackEvent } from '../../engine/src/protocol';
+import { InsightsThread } from '../../engine/src/insights/thread';
 import { Store, type RequestRecord } from '../../engine/src/store';
 import { startOpenAIFixture } from '../fixtures/openaiServer';
 import { POOL, startEngine, tempDir } from '../helpers';
@@ -114,6 +115,29 @@ test('insights: bounds: too many buckets are widened, the latest list is capped,
     assert.deepEqual(r.execution, { requests: 0, candidatesRan: 0, candidatesPassed: 0, changedPick: 0 });
     assert.ok(r.growth.completions.every((n) => n === 0));
   } finally {
+    store.close();
+  }
+});
+
+test('the insights thread: started by a request, kept while asked, ended when idle, started again', async () => {
+  const file = path.join(tempDir(), 'winnow.db');
+  const store = Store.open(file, nullLog);
+  store.writeBatch([request('a', Date.now() - 1000, 'python')], [event('shown', 'a', 0, Date.now() - 900)]);
+  const thread = new InsightsThread(file, 300);
+  try {
+    assert.equal(thread.running, false);
+    const [r1, r2] = await Promise.all([thread.run({}), thread.run({ latest: 1 })]);
+    assert.equal(r1.totals.completions, 1);
+    assert.equal(r2.latency.length, 1);
+    assert.equal(thread.running, true);
+    // It reads what the engine's connection commits after it started.
+    store.writeBatch([request('b', Date.now() - 500, 'go')], []);
+    assert.equal((await thread.run({})).totals.completions, 2);
+    await new Promise((r) => setTimeout(r, 600));
+    assert.equal(thread.running, false, 'ended after being idle');
+    assert.equal((await thread.run({})).totals.completions, 2);
+  } finally {
+    thread.end();
     store.close();
   }
 });

@@ -1,12 +1,12 @@
 /**
  * The dashboard's aggregates: what the store holds, over time. Every query is an aggregate over
- * an index (requests_time, events_time, triplets_request, the primary keys), so the time it
+ * an index (requests_time, events_kind, triplets_request, the primary keys), so the time it
  * takes grows with the rows in the window, not with the texts stored; BENCHMARKS.md has its
  * figures on a 120,000-completion store. The engine runs it in a worker thread with a time
  * limit (../datasetThread.ts); the CLI's `winnow insights` runs it directly.
  */
 import type Database from 'better-sqlite3';
-import { EVENT_KINDS, type CompletionTiming, type EventKind, type InsightsReply, type InsightsRequest } from '../protocol';
+import { EVENT_KINDS, type CompletionTiming, type InsightsReply, type InsightsRequest } from '../protocol';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -50,7 +50,10 @@ export function computeInsights(db: Database.Database, req: InsightsRequest, now
     events: {},
     triplets: {},
   };
-  for (const r of all<{ kind: string; n: number }>('SELECT kind, count(*) AS n FROM events GROUP BY kind')) if (isKind(r.kind)) totals.events[r.kind] = r.n;
+  for (const kind of EVENT_KINDS) {
+    const n = one<{ n: number }>('SELECT count(*) AS n FROM events WHERE kind = ?', kind).n;
+    if (n > 0) totals.events[kind] = n;
+  }
   for (const r of all<{ source: string; n: number }>('SELECT source, count(*) AS n FROM triplets GROUP BY source')) totals.triplets[r.source] = r.n;
   const builtAt = one<{ t: number | null }>('SELECT max(built_at) AS t FROM triplets').t;
   if (builtAt !== null) totals.tripletsBuiltAt = builtAt;
@@ -60,20 +63,23 @@ export function computeInsights(db: Database.Database, req: InsightsRequest, now
   for (const r of all<{ b: number; n: number }>('SELECT CAST((time - ?) / ? AS INTEGER) AS b, count(*) AS n FROM requests WHERE time >= ? AND time < ? GROUP BY b', ...win)) {
     add(growth.completions, r.b, r.n);
   }
-  // Acceptance counts suggestions (distinct candidates), not events: a suggestion accepted word
-  // by word has several partially_accepted events.
+  // Acceptance counts suggestions. `shown` and `accepted` come once per suggestion (the
+  // feedback tracker sends them once per candidate), so their events are counted (on the
+  // events_kind index alone); a suggestion accepted word by word has several
+  // partially_accepted events, so those are counted by distinct candidate.
   const acceptance: InsightsReply['acceptance'] = { shown: zeros(), accepted: zeros(), partial: zeros(), byLanguage: [], byRank: [] };
-  const perKind: Partial<Record<EventKind, number[]>> = { shown: acceptance.shown, accepted: acceptance.accepted, partially_accepted: acceptance.partial };
-  for (const r of all<{ b: number; kind: string; n: number; distinct_n: number }>(
-    `SELECT CAST((time - ?) / ? AS INTEGER) AS b, kind, count(*) AS n,
-            count(DISTINCT CASE WHEN kind IN ('shown', 'accepted', 'partially_accepted') THEN candidate_id END) AS distinct_n
-       FROM events WHERE time >= ? AND time < ? GROUP BY b, kind`,
+  for (const kind of EVENT_KINDS) {
+    for (const r of all<{ b: number; n: number }>('SELECT CAST((time - ?) / ? AS INTEGER) AS b, count(*) AS n FROM events WHERE kind = ? AND time >= ? AND time < ? GROUP BY b', start, bucketMs, kind, since, until)) {
+      add((growth.events[kind] ??= zeros()), r.b, r.n);
+    }
+  }
+  acceptance.shown = growth.events.shown ?? zeros();
+  acceptance.accepted = growth.events.accepted ?? zeros();
+  for (const r of all<{ b: number; n: number }>(
+    `SELECT CAST((time - ?) / ? AS INTEGER) AS b, count(DISTINCT candidate_id) AS n FROM events WHERE kind = 'partially_accepted' AND time >= ? AND time < ? GROUP BY b`,
     ...win,
   )) {
-    if (!isKind(r.kind)) continue;
-    add((growth.events[r.kind] ??= zeros()), r.b, r.n);
-    const series = perKind[r.kind];
-    if (series) add(series, r.b, r.distinct_n);
+    add(acceptance.partial, r.b, r.n);
   }
   for (const r of all<{ b: number; source: string; n: number }>(
     `SELECT CAST((r.time - ?) / ? AS INTEGER) AS b, t.source AS source, count(*) AS n
@@ -86,32 +92,33 @@ export function computeInsights(db: Database.Database, req: InsightsRequest, now
 
   // Acceptance by language and by the rank of the candidate, in the window.
   const langs = new Map<string, { languageId: string; shown: number; accepted: number; partial: number }>();
-  for (const r of all<{ lang: string; kind: string; n: number }>(
-    `SELECT r.language_id AS lang, e.kind AS kind, count(DISTINCT e.candidate_id) AS n
-       FROM events e JOIN requests r ON r.id = e.request_id
-      WHERE e.time >= ? AND e.time < ? AND e.kind IN ('shown', 'accepted', 'partially_accepted')
-      GROUP BY lang, kind`,
-    since,
-    until,
-  )) {
-    const row = langs.get(r.lang) ?? { languageId: r.lang, shown: 0, accepted: 0, partial: 0 };
-    langs.set(r.lang, row);
-    addKind(row, r.kind, r.n);
+  const ranks = new Map<number, { rank: number; shown: number; accepted: number }>();
+  for (const kind of ['shown', 'accepted', 'partially_accepted'] as const) {
+    const counted = kind === 'partially_accepted' ? 'count(DISTINCT e.candidate_id)' : 'count(*)';
+    for (const r of all<{ lang: string; n: number }>(
+      `SELECT r.language_id AS lang, ${counted} AS n FROM events e JOIN requests r ON r.id = e.request_id
+        WHERE e.kind = ? AND e.time >= ? AND e.time < ? GROUP BY lang`,
+      kind,
+      since,
+      until,
+    )) {
+      const row = langs.get(r.lang) ?? { languageId: r.lang, shown: 0, accepted: 0, partial: 0 };
+      langs.set(r.lang, row);
+      addKind(row, kind, r.n);
+    }
+    for (const r of all<{ rank: number; n: number }>(
+      `SELECT min(e.rank, ${MAX_RANK}) AS rank, ${counted} AS n FROM events e WHERE e.kind = ? AND e.time >= ? AND e.time < ? AND e.rank IS NOT NULL GROUP BY 1`,
+      kind,
+      since,
+      until,
+    )) {
+      const row = ranks.get(r.rank) ?? { rank: r.rank, shown: 0, accepted: 0 };
+      ranks.set(r.rank, row);
+      if (kind === 'shown') row.shown += r.n;
+      else row.accepted += r.n;
+    }
   }
   acceptance.byLanguage = [...langs.values()].sort((a, b) => b.shown - a.shown || a.languageId.localeCompare(b.languageId));
-  const ranks = new Map<number, { rank: number; shown: number; accepted: number }>();
-  for (const r of all<{ rank: number; kind: string; n: number }>(
-    `SELECT min(rank, ${MAX_RANK}) AS rank, kind, count(DISTINCT candidate_id) AS n
-       FROM events WHERE time >= ? AND time < ? AND rank IS NOT NULL AND kind IN ('shown', 'accepted', 'partially_accepted')
-      GROUP BY 1, kind`,
-    since,
-    until,
-  )) {
-    const row = ranks.get(r.rank) ?? { rank: r.rank, shown: 0, accepted: 0 };
-    ranks.set(r.rank, row);
-    if (r.kind === 'shown') row.shown += r.n;
-    else row.accepted += r.n;
-  }
   acceptance.byRank = [...ranks.values()].sort((a, b) => a.rank - b.rank);
 
   // The latest completions' timings, newest first.
@@ -157,10 +164,6 @@ export function computeInsights(db: Database.Database, req: InsightsRequest, now
     execution: { requests: ex.requests, candidatesRan: ex.ran ?? 0, candidatesPassed: ex.passed ?? 0, changedPick: ex.changed ?? 0 },
     queryMs: Math.round((performance.now() - t0) * 10) / 10,
   };
-}
-
-function isKind(k: string): k is EventKind {
-  return (EVENT_KINDS as readonly string[]).includes(k);
 }
 
 function addKind(row: { shown: number; accepted: number; partial: number }, kind: string, n: number): void {
