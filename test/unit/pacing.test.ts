@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fitLine, PACE_HEADROOM, PACE_WINDOW, SamplePacer } from '../../engine/src/generators/pacing';
+import { CUT_MEMORY, fitLine, PACE_HEADROOM, PACE_WINDOW, SamplePacer } from '../../engine/src/generators/pacing';
 
 test('latency-aware N: with nothing measured, the window asks for all it wants', () => {
   const p = new SamplePacer();
@@ -89,4 +89,29 @@ test('latency-aware N: nonsense observations are ignored', () => {
   p.observe('g', 4, Number.NaN, false);
   p.observe('g', 4, -5, false);
   assert.equal(p.fit('g'), undefined);
+});
+
+test('latency-aware N: a server whose fixed time alone exceeds the budget gets 1, not all (flat fit)', () => {
+  const p = new SamplePacer();
+  for (const n of [8, 5, 1]) p.observe('g', n, 1480, true);
+  const c = p.choose('g', 8, 1445);
+  assert.equal(c.n, 1);
+  assert.match(c.reason, /even 1 may not/);
+});
+
+test('latency-aware N: a cut answer keeps the next requests below its N; answers in time at two Ns are fitted alone', () => {
+  const p = new SamplePacer();
+  // 300 ms + 400 ms a candidate, budget 1445 ms: 2 fit (1100 ms), 3 do not (1500 ms).
+  p.observe('cpu', 8, 1480, true);
+  p.observe('cpu', 1, 700, false);
+  p.observe('cpu', 3, 1480, true);
+  assert.equal(p.choose('cpu', 8, 1445).n, 2);
+  p.observe('cpu', 2, 1100, false);
+  const fit = p.fit('cpu');
+  assert.ok(fit && Math.abs(fit.overheadMs - 300) < 1e-6 && Math.abs(fit.perSampleMs - 400) < 1e-6, JSON.stringify(fit));
+  const c = p.choose('cpu', 8, 1445);
+  assert.equal(c.n, 2);
+  // Once the cut answers are older than CUT_MEMORY answers, only the fit decides.
+  for (let i = 0; i < CUT_MEMORY; i++) p.observe('cpu', 2, 1100, false);
+  assert.equal(p.choose('cpu', 8, 1445).n, 2);
 });

@@ -8,8 +8,10 @@
  *
  * With answers at a single N the two terms cannot be told apart; the whole time is then taken
  * as per-sample (no overhead), which never over-asks: the next answers, at another N, split it.
- * An answer cut by the budget counts as taking the whole budget and a quarter more, so that
- * a server slower than the budget is asked for fewer candidates at once.
+ * An answer cut by the budget only says the server is slower than that: it counts as taking
+ * the budget and a quarter more while fewer than two Ns answered in time (then those answers
+ * alone are fitted), and for its last {@link CUT_MEMORY} answers the pacer asks for fewer
+ * candidates than the fewest that were cut.
  */
 
 export interface PaceFit {
@@ -27,12 +29,15 @@ export interface PaceChoice {
 interface Observation {
   n: number;
   ms: number;
+  cut?: boolean;
 }
 
 /** The share of the generation budget the predicted time may take (answer times vary). */
 export const PACE_HEADROOM = 0.85;
 /** Answers kept per generator. */
 export const PACE_WINDOW = 24;
+/** An answer cut by the budget at N keeps the next requests below N for this many answers. */
+export const CUT_MEMORY = 8;
 /** Generators remembered (one per backend, URL, model and token limit in use). */
 const MAX_GENERATORS = 32;
 
@@ -48,13 +53,15 @@ export class SamplePacer {
       list = [];
       this.byKey.set(key, list);
     }
-    list.push({ n, ms: cut ? ms * 1.25 : ms });
+    list.push(cut ? { n, ms: ms * 1.25, cut } : { n, ms });
     if (list.length > PACE_WINDOW) list.splice(0, list.length - PACE_WINDOW);
   }
 
   fit(key: string): PaceFit | undefined {
     const list = this.byKey.get(key);
-    return list && list.length > 0 ? fitLine(list) : undefined;
+    if (!list || list.length === 0) return undefined;
+    const inTime = list.filter((o) => !o.cut);
+    return new Set(inTime.map((o) => o.n)).size >= 2 ? fitLine(inTime) : fitLine(list);
   }
 
   /** How many candidates to ask for: as many as fit in `budgetMs` (the generation's share), within [1, maxN]. */
@@ -63,12 +70,15 @@ export class SamplePacer {
     if (!f) return { n: maxN, reason: 'no answer times measured yet' };
     const usable = budgetMs * PACE_HEADROOM;
     const predicted = (n: number) => f.overheadMs + f.perSampleMs * n;
-    if (predicted(maxN) <= usable) return { n: maxN, reason: `${maxN} fit: about ${Math.round(predicted(maxN))} ms of ${Math.round(budgetMs)} ms` };
-    const n = f.perSampleMs > 0 ? Math.floor((usable - f.overheadMs) / f.perSampleMs) : maxN;
-    const chosen = Math.max(1, Math.min(maxN, n));
+    // Below the fewest candidates that ran out of budget lately.
+    const lastCut = (this.byKey.get(key) ?? []).slice(-CUT_MEMORY).filter((o) => o.cut);
+    const below = lastCut.length > 0 ? Math.max(1, Math.min(...lastCut.map((o) => o.n)) - 1) : maxN;
+    const fits = f.perSampleMs > 0 ? Math.floor((usable - f.overheadMs) / f.perSampleMs) : predicted(0) <= usable ? maxN : 0;
+    const chosen = Math.max(1, Math.min(maxN, below, fits));
+    if (chosen === maxN) return { n: maxN, reason: `${maxN} fit: about ${Math.round(predicted(maxN))} ms of ${Math.round(budgetMs)} ms` };
     return {
       n: chosen,
-      reason: `${Math.round(f.overheadMs)} ms + ${f.perSampleMs.toFixed(1)} ms per candidate: ${chosen} of ${maxN} fit in ${Math.round(budgetMs)} ms${chosen === 1 && n < 1 ? ' (even 1 may not)' : ''}`,
+      reason: `${Math.round(f.overheadMs)} ms + ${f.perSampleMs.toFixed(1)} ms per candidate: ${chosen} of ${maxN} fit in ${Math.round(budgetMs)} ms${fits < 1 ? ' (even 1 may not)' : below < maxN && below <= fits ? ` (${below + 1} ran out of time lately)` : ''}`,
     };
   }
 }
