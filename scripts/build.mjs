@@ -1,5 +1,6 @@
-// One esbuild script, three bundles: the extension (vscode external), the language
-// server and the engine. Native modules stay external and ship beside the bundles.
+// One esbuild script, four bundles: the extension (vscode external), the language
+// server, the engine, and the dashboard's page (a browser script with Chart.js, for the
+// webview). Native modules stay external and ship beside the bundles.
 // Usage: node scripts/build.mjs [--production] [--watch]
 import * as esbuild from 'esbuild';
 import * as fs from 'node:fs';
@@ -23,6 +24,7 @@ const targets = [
   { ...common, entryPoints: ['client/src/extension.ts'], outfile: 'client/out/extension.js', external: [...native, 'vscode'] },
   { ...common, entryPoints: ['server/src/main.ts'], outfile: 'server/out/server.js' },
   { ...common, entryPoints: ['engine/src/cli.ts'], outfile: 'engine/out/cli.js', banner: { js: '#!/usr/bin/env node' } },
+  { ...common, entryPoints: ['media/dashboard/main.ts'], outfile: 'media/out/dashboard.js', platform: 'browser', format: 'iife', target: 'chrome120', external: [] },
 ];
 
 // The engine's better-sqlite3 addon is built by `npm ci` for this Node.js's module ABI; the
@@ -32,7 +34,7 @@ fs.writeFileSync('engine/out/runtime.json', `${JSON.stringify({ nodeAbi: process
 
 if (watch) {
   for (const t of targets) await (await esbuild.context(t)).watch();
-  console.log('esbuild: watching client, server and engine');
+  console.log('esbuild: watching client, server, engine and dashboard');
 } else {
   await Promise.all(targets.map((t) => esbuild.build(t)));
 }

@@ -207,6 +207,8 @@ const needed = [
   'extension/client/out/extension.js',
   'extension/server/out/server.js',
   'extension/engine/out/cli.js',
+  'extension/media/out/dashboard.js',
+  'extension/media/dashboard/dashboard.css',
   ...zmqAddons.map((f) => `extension/${f}`),
   `extension/${ortDir}/onnxruntime_binding.node`,
   `extension/${sqliteAddon}`,

@@ -9,6 +9,8 @@ import { errorMessage } from './bootstrap';
 import { isItemRef } from './client';
 import { config } from './config';
 import type { Ctx } from './ctx';
+import { openWalkthrough } from './setup';
+import { OPEN_DASHBOARD_COMMAND } from './dashboard/panel';
 import { RETRAIN_COMMAND, ROLL_BACK_COMMAND } from './trainingCommands';
 import { lastChangeText } from './trainingText';
 
@@ -209,6 +211,7 @@ function actions(ctx: Ctx, running: boolean): MenuItem[] {
     );
   }
   items.push(
+    { label: '$(graph) Open Dashboard', description: 'what Winnow learns', run: () => vscode.commands.executeCommand(OPEN_DASHBOARD_COMMAND) },
     {
       label: running ? '$(refresh) Restart Language Server' : '$(play) Start Winnow',
       run: () =>
@@ -220,6 +223,7 @@ function actions(ctx: Ctx, running: boolean): MenuItem[] {
     { label: '$(output) Show Logs', description: 'language server', run: () => vscode.commands.executeCommand('winnow.showLogs') },
     { label: '$(output) Show Extension Log', run: () => vscode.commands.executeCommand('winnow.showLogs', 'client') },
     { label: '$(file) Open Engine Log', description: 'from the data folder', run: () => openEngineLog(ctx) },
+    { label: '$(rocket) Get Started', description: 'backend, connection test, candidates, execution', run: () => openWalkthrough() },
     { label: '$(gear) Open Settings', run: () => vscode.commands.executeCommand('workbench.action.openSettings', 'winnow') },
   );
   return items;

@@ -109,17 +109,34 @@ export class Ctx implements vscode.Disposable {
     return this.client?.state === State.Running ? this.client : undefined;
   }
 
+  /**
+   * The running client, for commands that must work before any file opened it (the walkthrough):
+   * waits for a start under way, starts the server when it is not running, throws why it could not.
+   */
+  async ensureClient(): Promise<LanguageClient> {
+    await this.lifecycle;
+    if (!this.runningClient()) await this.restart();
+    const client = this.runningClient();
+    if (!client) throw new Error(NOT_RUNNING);
+    return client;
+  }
+
   /** The client when it is running; else tells the user "Winnow is not running" and returns undefined. */
   requireClient(): LanguageClient | undefined {
     const client = this.runningClient();
     if (!client) {
-      const server = this.statusBar.serverState;
-      const detail = server.kind === 'down' ? `: ${server.reason.replace(/[.\s]+$/, '')}` : server.kind === 'starting' ? ' yet (it is starting)' : '';
-      void vscode.window.showWarningMessage(`${NOT_RUNNING}${detail}.`, 'Show Logs').then((choice) => {
+      void vscode.window.showWarningMessage(this.notRunningText(), 'Show Logs').then((choice) => {
         if (choice) this.showLog('client');
       }, this.logError('"not running" message'));
     }
     return client;
+  }
+
+  /** "Winnow is not running yet (it is starting)." or why it is down. */
+  notRunningText(): string {
+    const server = this.statusBar.serverState;
+    const detail = server.kind === 'down' ? `: ${server.reason.replace(/[.\s]+$/, '')}` : server.kind === 'starting' ? ' yet (it is starting)' : '';
+    return `${NOT_RUNNING}${detail}.`;
   }
 
   get lastStatus(): StatusParams | undefined {

@@ -9,6 +9,10 @@
 import * as vscode from 'vscode';
 import { WorkspaceTrustNotification, type WorkspaceTrustParams } from '../../server/src/protocol';
 
+/** What running candidates means, as the one-time question and the walkthrough's choice say it. */
+export const EXECUTION_CONSENT =
+  "Winnow can rank suggestions better by running each candidate against the examples in the docstring above your cursor (like >>> f(2) followed by 4). Candidates are your model's code: they would run in a sandbox (a temporary folder, no network, time and memory limits), and never in an untrusted workspace.";
+
 export class ExecutionConsent implements vscode.Disposable {
   private asked = false;
   private readonly disposables: vscode.Disposable[] = [];
@@ -34,12 +38,8 @@ export class ExecutionConsent implements vscode.Disposable {
     const allow = 'Allow';
     const never = "Don't Run Code";
     void vscode.window
-      .showInformationMessage(
-        // A toast shows no `detail`: what runs and how it is contained is said here.
-        "Winnow can rank suggestions better by running each candidate against the examples in the docstring above your cursor (like >>> f(2) followed by 4). Candidates are your model's code: they would run in a sandbox (a temporary folder, no network, time and memory limits), and never in an untrusted workspace.",
-        allow,
-        never,
-      )
+      // A toast shows no `detail`: what runs and how it is contained is said in the message.
+      .showInformationMessage(EXECUTION_CONSENT, allow, never)
       .then(async (choice) => {
         if (!choice) {
           this.asked = false; // dismissed: ask again another time

@@ -9,7 +9,9 @@ import type { WinnowApi } from './api';
 import { errorMessage } from './bootstrap';
 import * as commands from './commands';
 import * as dataset from './datasetCommands';
+import { OPEN_DASHBOARD_COMMAND, openDashboard } from './dashboard/panel';
 import { Ctx } from './ctx';
+import * as setup from './setup';
 import * as training from './trainingCommands';
 import { DISMISS_COMMAND, LINE_COMMAND, WORD_COMMAND } from './feedback/vscodeAdapter';
 
@@ -17,6 +19,7 @@ import { DISMISS_COMMAND, LINE_COMMAND, WORD_COMMAND } from './feedback/vscodeAd
 const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
   [training.RETRAIN_COMMAND]: training.retrainRanker,
   [training.ROLL_BACK_COMMAND]: training.rollBackRanker,
+  [OPEN_DASHBOARD_COMMAND]: openDashboard,
   'winnow.restartEngine': commands.restartEngine,
   'winnow.showLogs': commands.showLogs,
   'winnow.showStatusMenu': commands.showStatusMenu,
@@ -24,6 +27,10 @@ const COMMANDS: Record<string, (ctx: Ctx) => commands.Cmd> = {
   'winnow.purgeDataset': dataset.purgeDataset,
   'winnow.openDataFolder': dataset.openDataFolder,
   'winnow.runTests': (c) => () => c.testRuns.run(),
+  [setup.CHOOSE_BACKEND_COMMAND]: setup.chooseBackend,
+  [setup.TEST_CONNECTION_COMMAND]: setup.testConnection,
+  [setup.CHOOSE_CANDIDATES_COMMAND]: setup.chooseCandidates,
+  [setup.CHOOSE_EXECUTION_COMMAND]: setup.chooseExecution,
   [ACCEPT_COMMAND]: commands.didAcceptCompletion,
   [WORD_COMMAND]: commands.acceptNextWord,
   [LINE_COMMAND]: commands.acceptNextLine,
@@ -48,6 +55,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Winnow
 
   const c = ctx;
   c.log.info(`activating Winnow ${String((context.extension.packageJSON as { version?: unknown }).version)} (VS Code ${vscode.version}, ${vscode.workspace.isTrusted ? 'trusted' : 'untrusted'} workspace)`);
+  setup.maybeOpenWalkthrough(c);
   try {
     await c.start();
   } catch (err) {

@@ -132,13 +132,17 @@ export interface RankerPickItem {
  * detail = why it was (or was not) promoted.
  */
 export function rankerPickItems(r: RankersResult, now: number): RankerPickItem[] {
-  const sorted = [...r.versions].sort((a, b) => Number(a.builtin) - Number(b.builtin) || b.createdAt - a.createdAt || b.version.localeCompare(a.version));
-  return sorted.map((v) => {
+  return newestFirst(r.versions).map((v) => {
     const active = v.active || v.version === r.active;
     const parts = [active ? '$(check) active' : undefined, ...figures(v, now)].filter((x): x is string => !!x);
     const detail = v.decision?.reason ?? (v.builtin ? 'The ranker Winnow ships with (hand-chosen weights).' : v.parent ? `Trained from ${v.parent}.` : undefined);
     return { label: v.version, description: parts.join(' · '), ...(detail ? { detail } : {}), version: v.version, active };
   });
+}
+
+/** Ranker versions, newest first and the built-in one last. */
+export function newestFirst(versions: readonly RankerInfo[]): RankerInfo[] {
+  return [...versions].sort((a, b) => Number(a.builtin) - Number(b.builtin) || b.createdAt - a.createdAt || b.version.localeCompare(a.version));
 }
 
 function figures(v: RankerInfo, now: number): string[] {
