@@ -67,6 +67,8 @@ import { Store } from './store';
 import { StoreWriter } from './storeWriter';
 
 export const ENGINE_VERSION = '0.1.0';
+/** While a dashboard is open, the stored triplets are rebuilt at most this often (when feedback arrived). */
+export const TRIPLETS_REFRESH_MS = 10_000;
 
 export interface EngineOptions {
   dataDir: string;
@@ -105,6 +107,8 @@ export class Engine {
   private readonly pacer = new SamplePacer();
   /** The dashboard's queries run there (started at the first request, ended when idle). */
   private readonly insightsThread: InsightsThread;
+  /** The last rebuild of the stored triplets for the dashboard (refreshTriplets). */
+  private tripletsRefresh?: { at: number; lastEventId: number; tookMs: number; running?: Promise<unknown> };
   /** The `insights` request running now, shared by identical requests. */
   private insightsRun?: { key: string; reply: Promise<InsightsReply> };
   /** The pacing key and N of the last completion (for `status`). */
@@ -643,6 +647,7 @@ export class Engine {
     const key = JSON.stringify(req);
     if (this.insightsRun?.key === key) return this.insightsRun.reply;
     this.writer.flush();
+    this.refreshTriplets();
     const reply = this.insightsThread.run(req).catch((e: unknown) => {
       throw new BadRequest(`cannot read the dashboard's figures: ${(e as Error).message}`);
     });
@@ -651,6 +656,30 @@ export class Engine {
       if (this.insightsRun?.reply === reply) this.insightsRun = undefined;
     });
     return reply;
+  }
+
+  /**
+   * While a dashboard is open, the stored triplets follow the feedback: when events arrived
+   * since the last build, they are built again (the `triplets` job, in its thread), at most
+   * every {@link TRIPLETS_REFRESH_MS} or 20 times as long as the last build took.
+   */
+  private refreshTriplets(): void {
+    const r = this.tripletsRefresh;
+    if (r?.running) return;
+    let lastEventId: number;
+    try {
+      lastEventId = this.store.lastEventId();
+    } catch {
+      return;
+    }
+    if (lastEventId === 0 || (r && (r.lastEventId === lastEventId || Date.now() - r.at < Math.max(TRIPLETS_REFRESH_MS, 20 * r.tookMs)))) return;
+    const at = Date.now();
+    const running = runDatasetJob({ kind: 'triplets', dbFile: this.store.file, limit: 1 })
+      .catch((e: unknown) => this.opts.log('warn', `could not rebuild the triplets for the dashboard: ${(e as Error).message}`))
+      .finally(() => {
+        if (this.tripletsRefresh?.at === at) this.tripletsRefresh = { at, lastEventId, tookMs: Date.now() - at };
+      });
+    this.tripletsRefresh = { at, lastEventId, tookMs: 0, running };
   }
 
   /**

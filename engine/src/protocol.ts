@@ -574,7 +574,10 @@ export interface InsightsReply {
   bucketMs: number;
   /** Start of each bucket, ms since the epoch. */
   buckets: number[];
-  /** All-time counts. `tripletsBuiltAt`: when the stored triplets were last built (they are rebuilt by training, `triplets` and `export`). */
+  /**
+   * All-time counts. `tripletsBuiltAt`: when the stored triplets were last built (by `triplets`,
+   * `export`, and while a dashboard asks, when feedback arrived: at most every 10 s, or 20 times the last build's time).
+   */
   totals: { completions: number; events: Partial<Record<EventKind, number>>; triplets: Record<string, number>; tripletsBuiltAt?: number };
   /** Per bucket: completions, events by kind, triplets by source (by their completion's time). */
   growth: { completions: number[]; events: Partial<Record<EventKind, number[]>>; triplets: Record<string, number[]> };

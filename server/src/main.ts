@@ -341,7 +341,13 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
     notCollected.add(reply.requestId);
     if (notCollected.size > 5000) notCollected.delete(notCollected.values().next().value as string);
   }
-  if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
+  if (reply.problem?.code === 'timeout' && reply.nUsed === 1) {
+    // Latency-aware N is down to one candidate and even that ran out of time: say what to change.
+    reportProblem({
+      code: 'too_slow',
+      message: `The model server did not answer even one candidate within the latency budget (${budgetMs} ms): raise winnow.latencyBudgetMs, or use a smaller or faster model.`,
+    });
+  } else if (reply.problem?.code !== 'timeout') reportProblem(reply.problem ?? (reply.storeProblem ? { code: 'store', message: reply.storeProblem } : undefined));
   if (reply.execution) {
     log(executionLine(reply));
     const short = executionLine(reply, { short: true });

@@ -10,7 +10,7 @@ import type { FeedbackEvent } from '../../engine/src/protocol';
 import { InsightsThread } from '../../engine/src/insights/thread';
 import { Store, type RequestRecord } from '../../engine/src/store';
 import { startOpenAIFixture } from '../fixtures/openaiServer';
-import { POOL, startEngine, tempDir } from '../helpers';
+import { POOL, startEngine, tempDir, waitFor } from '../helpers';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 10, 1); // a bucket edge
@@ -200,6 +200,18 @@ test('engine: insights in its worker thread match the store counts of status; pr
     );
     assert.ok(r.latency.every((t) => t.generateMs > 0 && t.totalMs >= t.generateMs));
     await assert.rejects(engine.client.request('insights', { since: 'yesterday' } as never, 5000), /since must be a number/);
+    // Feedback arrives while a dashboard is open: the stored triplets are rebuilt in the background.
+    const shownReply = await ask(fast.url, 8);
+    const [kept, other] = shownReply.candidates;
+    assert.ok(kept && other);
+    const ev = (kind: FeedbackEvent['kind'], c: { id: string; rank: number }) => ({ kind, requestId: shownReply.requestId, candidateId: c.id, rank: c.rank, time: Date.now() });
+    await engine.client.request('event', { events: [ev('shown', kept), ev('accepted', kept)] }, 5000);
+    assert.equal(r.totals.tripletsBuiltAt, undefined);
+    const rebuilt = await waitFor('triplets rebuilt for the dashboard', async () => {
+      const x = await engine.client.request('insights', { latest: 1 }, 20_000);
+      return Object.values(x.totals.triplets).reduce((a, b) => a + b, 0) > 0 ? x : undefined;
+    });
+    assert.ok(rebuilt.totals.tripletsBuiltAt !== undefined);
   } finally {
     await engine.stop();
     await fast.close();

@@ -113,6 +113,27 @@ describe('language server: type-ahead cache, manual trigger, dashboard, connecti
     assert.ok(d.rankers.versions.some((v) => v.active));
   });
 
+  test('a model server too slow for even one candidate is reported once, with what to change', async () => {
+    const slow = await startOpenAIFixture({ delayMs: 1500 });
+    const from = server.statuses.length;
+    try {
+      server.settings = settingsFor(slow.url, { latencyBudgetMs: 600 });
+      const problem = await waitFor(
+        'the too_slow problem',
+        async () => {
+          await server.complete(DOC, 1, 4);
+          return server.statuses.slice(from).find((st) => st.problem?.code === 'too_slow')?.problem;
+        },
+        20_000,
+      );
+      assert.match(problem.message, /did not answer even one candidate within the latency budget \(600 ms\): raise winnow\.latencyBudgetMs/);
+      assert.equal(slow.requests.at(-1)?.n, 1, 'latency-aware N came down to one');
+    } finally {
+      server.settings = settingsFor(fixture.url);
+      await slow.close();
+    }
+  });
+
   test('winnow/testConnection: the model the server lists and a sample; an unreachable server says so', async () => {
     const ok = (await server.conn.sendRequest(TestConnectionRequest, {})) as TestConnectionResult;
     assert.equal(ok.ok, true, JSON.stringify(ok));
