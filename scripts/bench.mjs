@@ -9,7 +9,7 @@ const run = (args) => {
   if (r.status !== 0) process.exit(r.status ?? 1);
 };
 run(['scripts/build.mjs']);
-for (const bench of ['bench/roundtrip.bench.ts', 'bench/ranker.bench.ts', 'bench/dataset.bench.ts', 'bench/triplets.bench.ts', 'bench/sandbox.bench.ts']) {
+for (const bench of ['bench/roundtrip.bench.ts', 'bench/ranker.bench.ts', 'bench/dataset.bench.ts', 'bench/triplets.bench.ts', 'bench/sandbox.bench.ts', 'bench/insights.bench.ts', 'bench/pacing.bench.ts', 'bench/typeahead.bench.ts']) {
   console.log(`\n## ${bench}\n`);
   run(['--import', 'tsx', bench, ...process.argv.slice(2)]);
 }
