@@ -20,12 +20,9 @@ import * as path from 'node:path';
 import { EngineClient } from '../engine/src/client';
 import { paths } from '../engine/src/discovery';
 import type { CompleteReply, CompleteRequest, FeedbackEvent } from '../engine/src/protocol';
-import { POOL, poolPrompts, startBenchEngine } from './shared';
+import { numberArg, POOL, poolPrompts, startBenchEngine } from './shared';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numberArg;
 const json = process.argv.includes('--json');
 const COMPLETIONS = arg('--completions', 10_000);
 const SECONDS = arg('--seconds', 10);

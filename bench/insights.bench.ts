@@ -18,12 +18,9 @@ import { nullLog } from '../engine/src/log';
 import type { FeedbackEvent } from '../engine/src/protocol';
 import { Store, type RequestRecord } from '../engine/src/store';
 import type { Triplet } from '../engine/src/triplets';
-import { poolPrompts, startBenchEngine } from './shared';
+import { numberArg, poolPrompts, startBenchEngine } from './shared';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numberArg;
 const json = process.argv.includes('--json');
 const COMPLETIONS = arg('--completions', 120_000);
 const RUNS = arg('--runs', 7);

@@ -15,12 +15,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { CompleteReply } from '../engine/src/protocol';
 import { startOpenAIFixture } from '../test/fixtures/openaiServer';
-import { poolPrompts, startBenchEngine } from './shared';
+import { numberArg, percentile, poolPrompts, startBenchEngine } from './shared';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numberArg;
 const json = process.argv.includes('--json');
 const REQUESTS = arg('--requests', 25);
 const BUDGET = arg('--budget', 1500);
@@ -33,10 +30,7 @@ const SERVERS = [
   { name: 'very slow (large model on CPU)', overheadMs: 900, perSampleMs: 700 },
 ];
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length > 0 ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) : 0;
-};
+const pct = percentile;
 
 async function main(): Promise<void> {
   const prompts = poolPrompts();

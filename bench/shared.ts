@@ -30,3 +30,15 @@ export async function startBenchEngine(dataDir: string): Promise<{ child: ChildP
   await client.request('ping', {}, 5000);
   return { child, info, client };
 }
+
+/** A numeric command-line option (`--name 5`), or its default. */
+export function numberArg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? Number(process.argv[i + 1]) : fallback;
+}
+
+/** The p-th percentile (nearest rank) of unsorted values; 0 for none. */
+export function percentile(values: readonly number[], p: number): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s.length > 0 ? (s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) : 0;
+}

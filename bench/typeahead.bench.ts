@@ -18,20 +18,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DashboardRequest, type DashboardResult, type ItemRef } from '../server/src/protocol';
 import { startServer } from '../test/lspClient';
-import { POOL, poolPrompts } from './shared';
+import { numberArg, percentile, POOL, poolPrompts } from './shared';
 
-const arg = (name: string, d: number) => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? Number(process.argv[i + 1]) : d;
-};
+const arg = numberArg;
 const json = process.argv.includes('--json');
 const TASKS = arg('--tasks', 40);
 const CHARS = arg('--chars', 40);
 
-const pct = (xs: number[], p: number) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length > 0 ? Math.round((s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? 0) * 10) / 10 : 0;
-};
+const pct = (xs: number[], p: number) => Math.round(percentile(xs, p) * 10) / 10;
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-typeahead-bench-'));

@@ -5,7 +5,7 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { EngineClient } from '../engine/src/client';
-import { readEngineInfo, type EngineInfo } from '../engine/src/discovery';
+import { isAlive, readEngineInfo, type EngineInfo } from '../engine/src/discovery';
 
 export const ROOT = path.resolve(__dirname, '..');
 export const ENGINE_SCRIPT = path.join(ROOT, 'engine/out/cli.js');
@@ -77,4 +77,14 @@ export async function closedPort(): Promise<number> {
   const { port } = srv.address() as net.AddressInfo;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+/** Stops the engine serving `dataDir`, if one runs (asks it; kills it when it does not answer), and waits for it to exit. */
+export async function stopEngineOf(dataDir: string): Promise<void> {
+  const info = readEngineInfo(dataDir);
+  if (!info || !isAlive(info.pid)) return;
+  const c = new EngineClient(info.endpoint);
+  await c.request('shutdown', {}, 5000).catch(() => process.kill(info.pid, 'SIGKILL'));
+  c.close();
+  await waitFor('engine exit', () => !isAlive(info.pid));
 }

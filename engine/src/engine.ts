@@ -711,11 +711,14 @@ export class Engine {
 
   /**
    * The part of a request's budget generation may take: what is left after the reply's margin,
-   * ranking, the reward model's usual time and, when candidates run, about 40% for execution.
+   * ranking, the reward model's usual time (when it usually fits in half the budget; a slower
+   * one misses it anyway and is stored for training, so generation keeps its time) and, when
+   * candidates run, about 40% for execution.
    */
   private generationBudget(req: CompleteRequest): number {
     const reward = this.reward.status();
-    const rewardMs = reward.state === 'ready' ? (reward.p50Ms ?? 0) : 0;
+    const p50 = reward.state === 'ready' ? (reward.p50Ms ?? 0) : 0;
+    const rewardMs = p50 <= req.budgetMs / 2 ? p50 : 0;
     return Math.max(10, req.budgetMs - 55 - rewardMs - (req.execute === true ? req.budgetMs * 0.4 : 0));
   }
 

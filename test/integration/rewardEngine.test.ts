@@ -109,7 +109,8 @@ describe('reward model in the engine (plumbing, random weights)', () => {
     await engine.client.request('complete', request({ rewardModel: settings }), 10_000);
     await until('slow model ready', (x) => x.state === 'ready' && x.path === slow);
     const long = `${'# a long file: the reward model reads up to 1024 tokens of it\nvalue = compute(value, 1)\n'.repeat(60)}def double(x):\n    """Return x doubled."""\n`;
-    const r = await engine.client.request('complete', request({ prefix: long, budgetMs: 60, rewardModel: settings }), 10_000);
+    // N fixed: on a 60 ms budget latency-aware N could ask the (replayed) generator for fewer; this is about the reward model.
+    const r = await engine.client.request('complete', request({ prefix: long, budgetMs: 60, fixedN: true, rewardModel: settings }), 10_000);
     assert.ok(r.candidates.length > 1, 'the completion did not wait for the reward model');
     const s = await status();
     assert.ok(s.late >= 1, JSON.stringify(s));

@@ -10,7 +10,7 @@ import { EngineClient } from '../../engine/src/client';
 import { isAlive, readEngineInfo } from '../../engine/src/discovery';
 import { ACCEPT_COMMAND, type ItemRef } from '../../server/src/protocol';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
-import { closedPort, tempDir, waitFor } from '../helpers';
+import { closedPort, stopEngineOf, tempDir, waitFor } from '../helpers';
 import { startServer, type TestServer } from '../lspClient';
 
 const DOC = 'file:///work/demo/double.py';
@@ -20,14 +20,7 @@ function settingsFor(url: string, extra: Record<string, unknown> = {}) {
   return { generator: { backend: 'openai', url, model: 'fixture' }, candidates: 4, latencyBudgetMs: 4000, debounceMs: 0, ...extra };
 }
 
-async function stopEngine(dataDir: string): Promise<void> {
-  const info = readEngineInfo(dataDir);
-  if (!info || !isAlive(info.pid)) return;
-  const c = new EngineClient(info.endpoint);
-  await c.request('shutdown', {}, 5000).catch(() => process.kill(info.pid, 'SIGKILL'));
-  c.close();
-  await waitFor('engine exit', () => !isAlive(info.pid));
-}
+const stopEngine = stopEngineOf;
 
 describe('language server', () => {
   let dir: string;

@@ -5,11 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { EngineClient } from '../../engine/src/client';
-import { isAlive, readEngineInfo } from '../../engine/src/discovery';
 import { DashboardRequest, TestConnectionRequest, type DashboardResult, type ItemRef, type TestConnectionResult } from '../../server/src/protocol';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
-import { closedPort, tempDir, waitFor } from '../helpers';
+import { closedPort, stopEngineOf, tempDir, waitFor } from '../helpers';
 import { startServer, type TestServer } from '../lspClient';
 
 const DOC = 'file:///work/demo/greet.py';
@@ -36,13 +34,7 @@ describe('language server: type-ahead cache, manual trigger, dashboard, connecti
 
   after(async () => {
     await server.close();
-    const info = readEngineInfo(dir);
-    if (info && isAlive(info.pid)) {
-      const c = new EngineClient(info.endpoint);
-      await c.request('shutdown', {}, 5000).catch(() => process.kill(info.pid, 'SIGKILL'));
-      c.close();
-      await waitFor('engine exit', () => !isAlive(info.pid));
-    }
+    await stopEngineOf(dir);
     await fixture.close();
   });
 
