@@ -17,7 +17,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Frame } from 'playwright-core';
-import { E2E, childEnv, engineCli, poolPath, sleep, taskId, waitFor, type EngineEvent } from './harness';
+import { E2E, boxAround, childEnv, docShot, engineCli, poolPath, sleep, taskId, waitFor, type EngineEvent } from './harness';
 import { seedFeedback } from './seed';
 
 const SEED_REQUESTS = 300;
@@ -160,6 +160,8 @@ describe('the dashboard (code-server + Chromium)', { timeout: 480_000 }, () => {
         assert.ok(c.drawn > 500, `${id} has drawn pixels (${c.drawn})`);
         assert.ok(c.label.length > 20, `${id} has an accessible summary`);
       }
+      // The README's picture: the top of the page, its charts drawn (the editor area, without the explorer).
+      await docShot(e2e.page, 'dashboard', await boxAround(e2e.page, ['.part.editor'], 0));
       // Every canvas has role img and a data table beside it; the buttons are buttons.
       assert.equal(await f.locator('canvas:not([role="img"])').count(), 0);
       assert.equal(await f.locator('figure.chart details table').count(), await f.locator('figure.chart canvas').count());

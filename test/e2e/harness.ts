@@ -11,6 +11,7 @@
 //   WINNOW_E2E_SETTINGS    JSON object merged into User/settings.json (e.g. {"winnow.trace.server": "verbose"})
 //   WINNOW_E2E_LOG         code-server's --log level (trace shows the LSP traffic in the Winnow logs)
 //   WINNOW_E2E_KEEP=1      keep the temp folders (they are always kept when a step fails)
+//   WINNOW_E2E_DOCS=1      also write the README's screenshots to docs/images (see docShot; npm run screenshots)
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
@@ -141,14 +142,15 @@ function findVsix(): string {
   return found[0];
 }
 
-export function poolEntry(): PoolEntry {
+/** The pool's entry for `id` (default: WINNOW_E2E_TASK, else HumanEval/23). */
+export function poolEntry(id = taskId): PoolEntry {
   if (!fs.existsSync(poolPath)) throw new Error(`recorded pool not found: ${poolPath} (set WINNOW_RECORDED_POOL)`);
   for (const line of fs.readFileSync(poolPath, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     const e = JSON.parse(line) as PoolEntry;
-    if (e.task_id === taskId) return e;
+    if (e.task_id === id) return e;
   }
-  throw new Error(`${taskId} is not in ${poolPath}`);
+  throw new Error(`${id} is not in ${poolPath}`);
 }
 
 function isAlive(pid: number): boolean {
@@ -300,6 +302,8 @@ export class E2E {
           'telemetry.telemetryLevel': 'off',
           'git.enabled': false,
           'editor.inlineSuggest.enabled': true,
+          // The README's screenshots (docShot) are dark; code-server's default is Light Modern.
+          'workbench.colorTheme': 'Default Dark Modern',
           'winnow.generator.backend': 'recorded',
           'winnow.generator.recordedPool': poolPath,
           'winnow.dataDir': dirs.data,
@@ -380,8 +384,9 @@ export class E2E {
     if (isAlive(pid)) process.kill(pid, 'SIGKILL');
   }
 
-  async screenshot(name: string): Promise<void> {
-    if (!this.pageOrNone) return;
+  /** Writes test/e2e/out/<test>/NN-<name>.png (numbered in order); returns its path, or undefined if none was taken. */
+  async screenshot(name: string): Promise<string | undefined> {
+    if (!this.pageOrNone) return undefined;
     // Screenshots of an earlier run would mix with this one's.
     if (this.shot === 0) fs.rmSync(this.outDir, { recursive: true, force: true });
     fs.mkdirSync(this.outDir, { recursive: true });
@@ -389,8 +394,10 @@ export class E2E {
     try {
       await this.pageOrNone.screenshot({ path: file, timeout: 10_000 });
       this.lastScreenshot = file;
+      return file;
     } catch {
       // a screenshot is a diagnostic; never the failure itself
+      return undefined;
     }
   }
 
@@ -447,6 +454,22 @@ export class E2E {
     if (r.status !== 0) throw new Error(`engine events exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
     const parsed = JSON.parse(r.stdout) as { events?: EngineEvent[] };
     return parsed.events ?? [];
+  }
+
+  /**
+   * Completion requests the engine has answered since it started (`winnow status --json`:
+   * requestsServed) and has stored in all (store.requests). Undefined while no engine runs.
+   */
+  engineCompletions(): { served: number; stored: number } | undefined {
+    const r = spawnSync(process.execPath, [engineCli, 'status', '--json', '--data-dir', this.dirs.data], {
+      encoding: 'utf8',
+      timeout: 15_000,
+      env: childEnv(),
+    });
+    if (r.status !== 0) throw new Error(`engine status exited with ${r.status ?? r.signal}: ${(r.stderr || r.stdout).trim().slice(0, 500)}`);
+    const s = JSON.parse(r.stdout) as { running?: boolean; requestsServed?: number; store?: { requests?: number } };
+    if (!s.running || s.requestsServed === undefined) return undefined;
+    return { served: s.requestsServed, stored: s.store?.requests ?? 0 };
   }
 
   /** Loads the workbench with the workspace folder open. */
@@ -550,10 +573,65 @@ export class E2E {
   }
 }
 
+export interface Clip {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** Where the README's screenshots go (docShot). */
+export const docsImagesDir = path.join(repoRoot, 'docs', 'images');
+
+/**
+ * With WINNOW_E2E_DOCS=1 (npm run screenshots): writes the page as it is now, or the `clip`
+ * of it, to docs/images/<name>.png, the README's pictures, so that they show what the tests
+ * saw. Otherwise does nothing. A failure to write is the step's failure: the run is for them.
+ */
+export async function docShot(page: Page, name: string, clip?: Clip): Promise<void> {
+  if (process.env.WINNOW_E2E_DOCS !== '1') return;
+  fs.mkdirSync(docsImagesDir, { recursive: true });
+  const file = path.join(docsImagesDir, `${name}.png`);
+  await page.screenshot({ path: file, timeout: 10_000, ...(clip ? { clip: clampClip(page, clip) } : {}) });
+  console.log(`# docs: wrote ${path.relative(repoRoot, file)}`);
+}
+
+/** The clip inside the viewport, in whole pixels. */
+function clampClip(page: Page, c: Clip): Clip {
+  const v = page.viewportSize() ?? { width: 1400, height: 900 };
+  const x = Math.max(0, Math.floor(c.x));
+  const y = Math.max(0, Math.floor(c.y));
+  return { x, y, width: Math.min(v.width - x, Math.ceil(c.width)), height: Math.min(v.height - y, Math.ceil(c.height)) };
+}
+
+/** The box around the elements `selectors` match (the visible ones, each), with `pad` pixels around. */
+export async function boxAround(page: Page, selectors: string[], pad = 8): Promise<Clip> {
+  const boxes: Clip[] = [];
+  for (const sel of selectors) {
+    for (const l of await page.locator(sel).all()) {
+      const b = await l.boundingBox();
+      if (b && b.width > 0 && b.height > 0) boxes.push(b);
+    }
+  }
+  if (boxes.length === 0) throw new Error(`nothing visible matches ${selectors.join(', ')}`);
+  const x0 = Math.min(...boxes.map((b) => b.x)) - pad;
+  const y0 = Math.min(...boxes.map((b) => b.y)) - pad;
+  const x1 = Math.max(...boxes.map((b) => b.x + b.width)) + pad;
+  const y1 = Math.max(...boxes.map((b) => b.y + b.height)) + pad;
+  return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/**
+ * The lines of a suggestion below the cursor line: VS Code 1.100 renders them in a view zone
+ * (`.view-zones .suggest-preview-text .view-line`, each token a `span.ghost-text`); older
+ * versions in a `.ghost-text` block.
+ */
+export const GHOST_LINES_SELECTOR = '.monaco-editor .suggest-preview-text .view-line, .monaco-editor .ghost-text .view-line';
+
 /** The whole ghost text: the cursor line's part plus the lines rendered below it. */
 export async function fullGhostText(p: Page): Promise<string> {
   const inline = (await p.locator('.monaco-editor .view-lines .ghost-text-decoration').allInnerTexts()).join('');
-  const more = (await p.evaluate(`[...document.querySelectorAll('.monaco-editor .ghost-text .view-line')].map((l) => l.textContent)`)) as string[];
+  const more = (await p.evaluate(`[...document.querySelectorAll(${JSON.stringify(GHOST_LINES_SELECTOR)})].map((l) => l.textContent)`)) as string[];
   return [inline, ...more].join('\n').replace(/\u00a0/g, ' ').trim();
 }
 

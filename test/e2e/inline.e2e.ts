@@ -1,6 +1,7 @@
 // End-to-end: the packaged VSIX installed in a real VS Code (code-server 4.100.3, VS Code
 // 1.100.3) shown in Chromium. Winnow serves an inline completion from the recorded
-// backend, Tab accepts it, and the engine logs `shown` and `accepted`.
+// backend, Tab accepts it, and the engine logs `shown` and `accepted`; a click on the status bar
+// item opens Winnow's menu.
 //
 // Run by scripts/e2e.mjs (setup, package, then `node --import tsx --test` on this file).
 // The environment variables it reads are listed in test/e2e/harness.ts.
@@ -8,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { E2E, EVENTS_TIMEOUT_MS, editorText, fullGhostText, poolEntry, waitFor, type PoolEntry } from './harness';
+import { E2E, EVENTS_TIMEOUT_MS, GHOST_LINES_SELECTOR, boxAround, docShot, editorText, fullGhostText, poolEntry, waitFor, type PoolEntry } from './harness';
 
 const entry: PoolEntry = poolEntry();
 const e2e = new E2E({ name: 'inline', files: { 'he.py': entry.generation_prompt } });
@@ -51,7 +52,7 @@ describe('Winnow in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
       const { ghost, ms, retries } = await e2e.typeIndentAndWaitForGhost();
       ghostText = ghost;
       // The suggestion's further lines, rendered below the cursor line.
-      const more = (await p.evaluate(`[...document.querySelectorAll('.monaco-editor .ghost-text .view-line')].map((l) => l.textContent)`)) as string[];
+      const more = (await p.evaluate(`[...document.querySelectorAll(${JSON.stringify(GHOST_LINES_SELECTOR)})].map((l) => l.textContent)`)) as string[];
       console.log(
         `# ghost text after ${ms} ms (${retries} retries): ${JSON.stringify(ghostText)}` +
           (more.length ? ` + ${more.length} more line(s): ${JSON.stringify(more.join('\n').replace(/\u00a0/g, ' ').slice(0, 300))}` : ''),
@@ -108,6 +109,34 @@ describe('Winnow in VS Code (code-server + Chromium)', { timeout: 300_000 }, () 
         shown.some((s) => s.requestId === a.requestId),
         'the accepted candidate was shown first (same requestId)',
       );
+    });
+  });
+
+  test('a click on the status bar item opens the menu: the status, Open Dashboard, Get Started', async (t) => {
+    await step(t, 'status-menu', async () => {
+      const p = e2e.page;
+      // VS Code gives a quick pick's list 40% of the window's height: a taller window shows the
+      // whole menu (the list is virtual, only the rows on screen are in the page).
+      const viewport = p.viewportSize();
+      await p.setViewportSize({ width: viewport?.width ?? 1400, height: 1100 });
+      try {
+        await e2e.statusItem().first().click();
+        const widget = p.locator('.quick-input-widget');
+        await widget.locator('.quick-input-title', { hasText: 'Winnow' }).first().waitFor({ timeout: 15_000 });
+        const rows = widget.locator('.monaco-list-row');
+        const labels = await waitFor('the menu to list the status and the actions', 15_000, async () => {
+          const texts = (await rows.allInnerTexts()).map((x) => x.replace(/\s+/g, ' ').trim());
+          const want = [/^Engine: /, /^Open Dashboard/, /^Get Started/, /^Open Settings/];
+          return want.every((re) => texts.some((x) => re.test(x))) ? texts : undefined;
+        });
+        console.log(`# status menu: ${JSON.stringify(labels)}`);
+        await screenshot('status-menu');
+        await docShot(p, 'status-menu', await boxAround(p, ['.quick-input-widget'], 8));
+        await p.keyboard.press('Escape');
+        await widget.waitFor({ state: 'hidden', timeout: 5000 });
+      } finally {
+        if (viewport) await p.setViewportSize(viewport);
+      }
     });
   });
 

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import * as assert from 'node:assert/strict';
 import { startOpenAIFixture, type Fixture } from '../fixtures/openaiServer';
-import { E2E, waitFor } from './harness';
+import { E2E, boxAround, docShot, waitFor } from './harness';
 
 const CONNECT_TIMEOUT_MS = 60_000; // activation, the language server, the engine, then the probe
 
@@ -69,6 +69,8 @@ describe('the "Get started with Winnow" walkthrough (code-server + Chromium)', {
       ).catch(() => undefined);
       await e2e.settledToasts();
       await e2e.screenshot('connected');
+      // The README's picture: the walkthrough and what the connection test said (the editor area, without the explorer).
+      await docShot(p, 'walkthrough', await boxAround(p, ['.part.editor'], 0));
       assert.ok(fixture);
       const url = fixture.url.replace(/[.]/g, '\\.');
       assert.match(message, new RegExp(`^Connected to ${url}: model fixture answered in \\d+ ms\\. Models listed: fixture\\.`));
