@@ -41,6 +41,8 @@ class DashboardPanel implements vscode.Disposable {
   /** The last failure logged, so that a poll every 3 s does not repeat it. */
   private lastProblem: string | undefined;
   private disposed = false;
+  /** Whether the panel tried to start the language server (once, when it was not running). */
+  private startTried = false;
 
   constructor(
     private readonly ctx: Ctx,
@@ -140,16 +142,22 @@ class DashboardPanel implements vscode.Disposable {
   }
 
   private async fetch(): Promise<HostMessage> {
-    const client = this.ctx.runningClient();
-    if (!client) return { type: 'unavailable', message: this.ctx.notRunningText() };
     const cts = new vscode.CancellationTokenSource();
-    let timedOut = false;
-    const timeout = setTimeout(() => {
-      timedOut = true;
-      cts.cancel();
-    }, REQUEST_TIMEOUT_MS);
     this.inFlight = cts;
+    let timedOut = false;
+    let timeout: ReturnType<typeof setTimeout> | undefined;
     try {
+      let client = this.ctx.runningClient();
+      if (!client && !this.startTried) {
+        // Opened before any file started Winnow: start it once (a failing start is not retried every poll).
+        this.startTried = true;
+        client = await this.ctx.ensureClient().catch(() => undefined);
+      }
+      if (!client) return { type: 'unavailable', message: this.ctx.notRunningText() };
+      timeout = setTimeout(() => {
+        timedOut = true;
+        cts.cancel();
+      }, REQUEST_TIMEOUT_MS);
       const data = await client.sendRequest<DashboardResult>(DashboardRequest, {} satisfies DashboardParams, cts.token);
       this.lastProblem = undefined;
       return { type: 'data', data };
