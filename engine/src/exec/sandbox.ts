@@ -537,6 +537,48 @@ function killGroup(pid: number | undefined): void {
 }
 
 /**
+ * Kills, on Linux, every process descended from `pid` while it lives (found through
+ * /proc/PID/task/TID/children, a few small reads). bwrap's `--new-session` puts the namespace's init in a session of its own,
+ * out of the group killGroup reaches; it is meant to die with its parent (`--die-with-parent`),
+ * but on a loaded machine it was seen to outlive it, with the program. Killing the tree while
+ * the links are there leaves nothing to chance. Once `pid` has exited its children are
+ * reparented and not found: the group kill and the uid sweep are for that.
+ */
+function killDescendants(root: number): void {
+  if (process.platform !== 'linux') return;
+  const found: number[] = [];
+  const walk = (pid: number, depth: number) => {
+    if (depth > 64) return;
+    let tasks: string[];
+    try {
+      tasks = fs.readdirSync(`/proc/${pid}/task`);
+    } catch {
+      return; // gone
+    }
+    for (const t of tasks) {
+      let children: string;
+      try {
+        children = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8');
+      } catch {
+        continue;
+      }
+      for (const c of children.split(' ').filter(Boolean).map(Number)) {
+        found.push(c);
+        walk(c, depth + 1);
+      }
+    }
+  };
+  walk(root, 0);
+  for (const p of found) {
+    try {
+      process.kill(p, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
  * Kills every process of a sandbox uid (what a run left behind outside its process group):
  * kill(-1) from a shell running as that uid reaches exactly its processes.
  */
@@ -635,6 +677,11 @@ function execute(plan: Plan, cwd: string, env: Record<string, string>, spec: San
       windowsHide: true,
     });
     const kill = () => killGroup(child.pid);
+    // Cut short (time, output, cancelled) while it runs: its whole tree, then its group.
+    const cut = () => {
+      if (child.pid !== undefined) killDescendants(child.pid);
+      kill();
+    };
 
     const take = (into: Buffer[]) => (chunk: Buffer) => {
       if (outputTruncated) return;
@@ -643,7 +690,7 @@ function execute(plan: Plan, cwd: string, env: Record<string, string>, spec: San
         if (room > 0) into.push(chunk.subarray(0, room));
         total = cap;
         outputTruncated = true;
-        kill();
+        cut();
         return;
       }
       into.push(chunk);
@@ -656,11 +703,11 @@ function execute(plan: Plan, cwd: string, env: Record<string, string>, spec: San
 
     const timer = setTimeout(() => {
       timedOut = true;
-      kill();
+      cut();
     }, Math.max(1, spec.limits.wallMs));
     const onAbort = () => {
       aborted = true;
-      kill();
+      cut();
     };
     spec.signal?.addEventListener('abort', onAbort, { once: true });
     let graceTimer: NodeJS.Timeout | undefined;
