@@ -262,10 +262,11 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   if (!settings.enabled) return null;
   const text = doc.getText();
   const offset = doc.offsetAt(params.position);
-  // The user asked (Trigger Inline Suggestion): more candidates, a longer budget, no cache, no debounce.
+  // The user asked (Trigger Inline Suggestion, or cycling with Alt+]): more candidates, a longer
+  // budget, no debounce, and the engine is asked even when the cache knows the answer.
   const manual = params.context?.triggerKind === InlineCompletionTriggerKind.Invoked;
+  const hit = cache.lookup(doc.uri, text, offset, Date.now());
   if (!manual) {
-    const hit = cache.lookup(doc.uri, text, offset, Date.now());
     if (hit) {
       debouncer.forget(doc.uri); // an older request still waiting is stale now
       cacheCounts[hit.kind] += 1;
@@ -361,8 +362,19 @@ connection.languages.inlineCompletion.on(async (params: InlineCompletionParams, 
   const of = reply.candidates.length;
   const latencyMs = Math.round(performance.now() - received);
   const answered = reply.candidates.map((c) => ({ text: c.text, ref: { requestId: reply.requestId, candidateId: c.id, rank: c.rank, of, rankerVersion: reply.rankerVersion, latencyMs } satisfies ItemRef }));
-  cache.remember(doc.uri, text, offset, answered, Date.now());
   const range = { start: params.position, end: params.position };
+  if (manual && hit) {
+    // Suggestions were already on screen (VS Code asks this way when the user cycles with Alt+]):
+    // they stay first, in their order and with their ids, so that the one shown keeps its place;
+    // the new candidates follow.
+    const kept = hit.candidates.map((c) => ({ text: c.text, ref: { ...c.ref, of: hit.candidates.length, reused: hit.kind } }));
+    const seen = new Set(hit.candidates.map((c) => c.text.slice(hit.typed.length)));
+    const added = answered.filter((c) => !seen.has(c.text));
+    cache.remember(doc.uri, text, offset, hit.kind === 'recent' ? [...kept, ...added] : answered, Date.now());
+    const keptRange = { start: doc.positionAt(hit.anchor), end: params.position };
+    return { items: [...kept.map((c) => itemOf(c.text, c.ref, keptRange)), ...added.map((c) => itemOf(c.text, c.ref, range))] };
+  }
+  cache.remember(doc.uri, text, offset, answered, Date.now());
   return { items: answered.map((c) => itemOf(c.text, c.ref, range)) };
 });
 

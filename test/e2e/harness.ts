@@ -628,11 +628,20 @@ export async function boxAround(page: Page, selectors: string[], pad = 8): Promi
  */
 export const GHOST_LINES_SELECTOR = '.monaco-editor .suggest-preview-text .view-line, .monaco-editor .ghost-text .view-line';
 
-/** The whole ghost text: the cursor line's part plus the lines rendered below it. */
+/**
+ * The whole ghost text: the cursor line's part plus the lines rendered below it, read from the
+ * focused editor only (editors of other tabs may still hold an old suggestion's lines).
+ */
 export async function fullGhostText(p: Page): Promise<string> {
-  const inline = (await p.locator('.monaco-editor .view-lines .ghost-text-decoration').allInnerTexts()).join('');
-  const more = (await p.evaluate(`[...document.querySelectorAll(${JSON.stringify(GHOST_LINES_SELECTOR)})].map((l) => l.textContent)`)) as string[];
-  return [inline, ...more].join('\n').replace(/\u00a0/g, ' ').trim();
+  // A string, not a function: this project compiles without the DOM library.
+  const parts = (await p.evaluate(`(() => {
+    const editor = document.querySelector('.monaco-editor.focused') ?? document.querySelector('.monaco-editor .view-lines .ghost-text-decoration')?.closest('.monaco-editor');
+    if (!editor) return [];
+    const inline = [...editor.querySelectorAll('.view-lines .ghost-text-decoration')].map((e) => e.textContent ?? '').join('');
+    const more = [...editor.querySelectorAll(${JSON.stringify(GHOST_LINES_SELECTOR.replace(/\.monaco-editor /g, ''))})].map((l) => l.textContent ?? '');
+    return [inline, ...more];
+  })()`)) as string[];
+  return parts.join('\n').replace(/\u00a0/g, ' ').trim();
 }
 
 /**

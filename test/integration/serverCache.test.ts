@@ -70,13 +70,22 @@ describe('language server: type-ahead cache, manual trigger, dashboard, connecti
     assert.equal(fixture.requests.length, asked + 1);
   });
 
-  test('Trigger Inline Suggestion asks for more candidates (winnow.candidatesManual), never from the cache', async () => {
+  test('Trigger Inline Suggestion (and Alt+] cycling) asks the engine for more candidates (winnow.candidatesManual); the ones on screen keep their place', async () => {
+    const onScreen = await server.complete(DOC, 1, 4); // the same context as before: from the cache
+    assert.equal(refOf(onScreen[0]!).reused, 'recent');
     const asked = fixture.requests.length;
-    await server.complete(DOC, 1, 4, { manual: true });
+    const items = await server.complete(DOC, 1, 4, { manual: true });
     assert.equal(fixture.requests.length, asked + 1, 'a manual request goes to the engine');
     assert.equal(fixture.requests.at(-1)?.n, 12);
-    await server.complete(DOC, 1, 4);
+    // The suggestions already shown come first, same ids, same order (so cycling goes on from the one shown); new texts follow.
+    assert.deepEqual(
+      items.slice(0, onScreen.length).map((i) => [String(i.insertText), refOf(i).candidateId]),
+      onScreen.map((i) => [String(i.insertText), refOf(i).candidateId]),
+    );
+    assert.equal(new Set(items.map((i) => String(i.insertText))).size, items.length, 'no text twice');
+    const after = await server.complete(DOC, 1, 4);
     assert.equal(fixture.requests.length, asked + 1, 'the automatic one after it reuses its candidates');
+    assert.equal(refOf(after[0]!).candidateId, refOf(onScreen[0]!).candidateId);
   });
 
   test('a settings change empties the cache', async () => {
