@@ -11,13 +11,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runSoak } from '../test/chaos/soak';
-import { POOL } from './shared';
+import { numberArg, POOL } from './shared';
 
-const args = process.argv.slice(2);
-const num = (name: string, d: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : d;
-};
+const num = numberArg;
 
 async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-chaosbench-'));
@@ -28,7 +24,7 @@ async function main(): Promise<void> {
     console.log('| minutes | kills (engine: traffic / swap / training / export; server) | recovery p50 / p99 / max ms | completions (failed while down) | events acked | lost | integrity_check failures |');
     console.log('| ---: | --- | --- | --- | ---: | ---: | ---: |');
     console.log(`| ${(r.durationMs / 60_000).toFixed(1)} | ${r.kills.length} (${by('engine/traffic')} / ${by('engine/activate')} / ${by('engine/train')} / ${by('engine/export')}; ${by('server/traffic')}) | ${r.recoveryP50Ms} / ${r.recoveryP99Ms} / ${r.recoveryMaxMs} | ${r.completions} (${r.completionFailures}) | ${r.eventsAcked} | **${r.eventsLost}** | ${r.integrityFailures} |`);
-    if (args.includes('--json')) console.log(JSON.stringify(r, null, 2));
+    if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -10,13 +10,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { runLoad } from '../test/load/load';
-import { POOL, startBenchEngine } from './shared';
+import { numberArg, POOL, startBenchEngine } from './shared';
 
-const args = process.argv.slice(2);
-const num = (name: string, d: number) => {
-  const i = args.indexOf(name);
-  return i >= 0 ? Number(args[i + 1]) : d;
-};
+const num = numberArg;
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'winnow-loadbench-'));
@@ -27,7 +23,7 @@ async function main(): Promise<void> {
     console.log('| windows × rate | seconds | completions | errors | p50 ms | p99 ms | max ms | engine CPU | RSS MiB | events acked | in store | lost | training |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |');
     console.log(`| ${r.windows} × ${r.rate}/s | ${r.durationMs / 1000} | ${r.completions} | ${r.completionErrors + r.eventErrors} | ${r.p50Ms} | ${r.p99Ms} | ${r.maxMs} | ${r.engineCpu} | ${r.rssMiB} | ${r.eventsAcked} | ${r.eventsInStore} | **${r.eventsLost}** | ${r.training ? `${r.training.outcome ?? 'started'}${r.training.trainMs ? ` in ${(r.training.trainMs / 1000).toFixed(1)} s` : ''}` : 'none'} |`);
-    if (args.includes('--json')) console.log(JSON.stringify(r, null, 2));
+    if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
   } finally {
     client.close();
     child.kill('SIGTERM');

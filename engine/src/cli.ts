@@ -112,6 +112,18 @@ const LANGUAGE_BY_EXT: Record<string, string> = {
   '.hpp': 'cpp', '.cs': 'csharp', '.php': 'php', '.rb': 'ruby', '.sh': 'shellscript', '.lua': 'lua', '.kt': 'kotlin', '.scala': 'scala', '.swift': 'swift',
 };
 
+/** What the engine bundle runs as when the engine starts it as a worker (argv[0]), not a user command. */
+const INTERNAL_COMMANDS: Record<string, () => void> = {
+  // a triplets or export job's worker thread
+  'dataset-worker': runDatasetThread,
+  // the dashboard queries' worker thread
+  'insights-worker': runInsightsThread,
+  // the reward model's worker thread
+  'reward-worker': runRewardThread,
+  // the training worker process (forked by the engine or `winnow train`)
+  'train-worker': runWorker,
+};
+
 async function main(argv: string[]): Promise<void> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h' || rest.includes('--help') || rest.includes('-h')) {
@@ -122,24 +134,10 @@ async function main(argv: string[]): Promise<void> {
     process.stdout.write(`${ENGINE_VERSION}\n`);
     return;
   }
-  if (command === 'dataset-worker') {
-    // Internal: a triplets or export job's worker thread (started by the engine).
-    runDatasetThread();
-    return;
-  }
-  if (command === 'insights-worker') {
-    // Internal: the dashboard queries' worker thread (started by the engine).
-    runInsightsThread();
-    return;
-  }
-  if (command === 'reward-worker') {
-    // Internal: the reward model's worker thread (started by the engine).
-    runRewardThread();
-    return;
-  }
-  if (command === 'train-worker') {
-    // Internal: the training worker process (forked by the engine or `winnow train`).
-    runWorker();
+  // Internal: the engine's worker threads and its training worker process start the same bundle with these.
+  const internal = Object.hasOwn(INTERNAL_COMMANDS, command) ? INTERNAL_COMMANDS[command] : undefined;
+  if (internal) {
+    internal();
     return;
   }
   let parsed;
