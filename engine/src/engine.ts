@@ -716,8 +716,7 @@ export class Engine {
    * candidates run, about 40% for execution.
    */
   private generationBudget(req: CompleteRequest): number {
-    const reward = this.reward.status();
-    const p50 = reward.state === 'ready' ? (reward.p50Ms ?? 0) : 0;
+    const p50 = this.reward.typicalMs();
     const rewardMs = p50 <= req.budgetMs / 2 ? p50 : 0;
     return Math.max(10, req.budgetMs - 55 - rewardMs - (req.execute === true ? req.budgetMs * 0.4 : 0));
   }

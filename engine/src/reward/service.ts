@@ -235,6 +235,11 @@ export class RewardService {
     return { scores: first, modelId: model.info.id };
   }
 
+  /** Its usual scoring time (p50 of the last completions), ms, while it is ready; 0 otherwise (latency-aware N leaves it that much). */
+  typicalMs(): number {
+    return this.state === 'ready' && this.timings.length > 0 ? pct([...this.timings].sort((a, b) => a - b), 50) : 0;
+  }
+
   status(): RewardModelStatus {
     const i = this.model?.info;
     const sorted = [...this.timings].sort((a, b) => a - b);
