@@ -692,7 +692,7 @@ export class Engine {
     const reach = await generator.probe(Math.min(timeoutMs, 3000));
     const models = reach.models ?? [];
     const model = g.model || models[0];
-    const base: ProbeReply = { ok: false, backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), models, ...(model ? { model } : {}) };
+    const base: ProbeReply = { ok: false, ...generatorView(g), models, ...(model ? { model } : {}) };
     if (!reach.reachable) return { ...base, ...(reach.problem ? { problem: reach.problem } : {}) };
     const prompt = generator.testPrompt?.() ?? 'def add(a, b):\n    # Return the sum of a and b.\n';
     const left = Math.round(Math.max(500, timeoutMs - (performance.now() - started)));
@@ -705,7 +705,7 @@ export class Engine {
     }
     const text = samples[0]?.text;
     if (text === undefined) return { ...base, sampleMs, problem: { code: 'http', message: 'The model server answered with no completion.' } };
-    this.opts.log('info', `connection test: ${g.backend}${g.url && g.backend !== 'recorded' ? ` ${g.url}` : ''} answered in ${sampleMs} ms${model ? ` (model ${model})` : ''}`);
+    this.opts.log('info', `connection test: ${g.backend}${base.url ? ` ${base.url}` : ''} answered in ${sampleMs} ms${model ? ` (model ${model})` : ''}`);
     return { ...base, ok: true, sampleMs, sample: text.slice(0, 120) };
   }
 
@@ -766,14 +766,13 @@ export class Engine {
     const pacing = this.lastPacing;
     const fit = pacing && this.pacer.fit(pacing.key);
     if (pacing && fit) {
-      const g0 = pacing.generator;
-      reply.sampling = { backend: g0.backend, ...(g0.url && g0.backend !== 'recorded' ? { url: g0.url } : {}), ...fit, lastN: pacing.n, lastNAsked: pacing.nAsked };
+      reply.sampling = { ...generatorView(pacing.generator), ...fit, lastN: pacing.n, lastNAsked: pacing.nAsked };
     }
     const note = this.rewardMismatch(this.ranker);
     if (note) reply.rankerNote = `the built-in ranker serves: ${note}`;
     if (g && req.probe !== false) {
       const probe = await this.generators.get(g).probe(1500);
-      reply.generator = { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}), ...probe };
+      reply.generator = { ...generatorView(g), ...probe };
     }
     return reply;
   }
@@ -871,6 +870,11 @@ function looksLikeEngine(pid: number, dataDir: string): boolean {
     return true;
   }
   return cmdline.includes(' serve') && cmdline.includes(dataDir);
+}
+
+/** A generator as replies name it: its backend, and its server's URL (a recorded pool has none). */
+function generatorView(g: GeneratorConfig): { backend: GeneratorConfig['backend']; url?: string } {
+  return { backend: g.backend, ...(g.url && g.backend !== 'recorded' ? { url: g.url } : {}) };
 }
 
 /** One pacing history per generator: its server, model and token limit (prompt length aside). */
